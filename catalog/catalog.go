@@ -1,0 +1,173 @@
+package catalog
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/schemas"
+)
+
+// Entry is one catalog entry as written in a catalog file; the queries
+// table's columns map to it one to one (sql → sql_text, public →
+// is_public, tables → tables_list as a comma list).
+type Entry struct {
+	Ref         int64             `json:"ref"`
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	SQL         string            `json:"sql,omitempty"`
+	SQLByEngine map[string]string `json:"sql_by_engine,omitempty"`
+	Queue       string            `json:"queue"`
+	Public      bool              `json:"public"`
+	TimeoutMS   int               `json:"timeout_ms,omitempty"`
+	CacheTTLS   int               `json:"cache_ttl_s,omitempty"`
+	Tables      []string          `json:"tables,omitempty"`
+}
+
+// Query is an entry compiled for one engine.
+type Query struct {
+	Entry
+	Template   *params.Template
+	Statements []params.Statement // rewritten to the engine's placeholder style
+	Tables     []string           // tables it reads or writes, for invalidation
+	Timeout    time.Duration      // the entry's, else the database default
+}
+
+// Catalog is the compiled catalog of one database. It is immutable: a
+// reload builds a new one.
+type Catalog struct {
+	Database string
+	Engine   string
+	queries  map[int64]*Query
+}
+
+// Lookup returns the query for ref.
+func (c *Catalog) Lookup(ref int64) (*Query, bool) {
+	q, ok := c.queries[ref]
+	return q, ok
+}
+
+// Len is the number of entries.
+func (c *Catalog) Len() int { return len(c.queries) }
+
+// Refs lists the refs in order.
+func (c *Catalog) Refs() []int64 {
+	refs := make([]int64, 0, len(c.queries))
+	for r := range c.queries {
+		refs = append(refs, r)
+	}
+	slices.Sort(refs)
+	return refs
+}
+
+// Compile checks every entry and compiles it for the engine. It reports
+// every problem at once, each naming the ref.
+func Compile(database, engine string, style params.Style, defaultTimeout time.Duration, entries []Entry) (*Catalog, error) {
+	c := &Catalog{Database: database, Engine: engine, queries: make(map[int64]*Query, len(entries))}
+	var problems []string
+	bad := func(ref int64, format string, args ...any) {
+		problems = append(problems, fmt.Sprintf("ref %d: ", ref)+fmt.Sprintf(format, args...))
+	}
+	for _, e := range entries {
+		if _, dup := c.queries[e.Ref]; dup {
+			bad(e.Ref, "duplicate ref")
+			continue
+		}
+		if e.Queue == "" {
+			e.Queue = schemas.TagMedium
+		}
+		if !schemas.IsTag(e.Queue) {
+			bad(e.Ref, "queue %q is not slow, medium, fast or cache", e.Queue)
+			continue
+		}
+		if e.TimeoutMS < 0 || e.CacheTTLS < 0 {
+			bad(e.Ref, "timeout_ms and cache_ttl_s must not be negative")
+			continue
+		}
+		text := e.SQL
+		if s := e.SQLByEngine[engine]; s != "" {
+			text = s
+		}
+		if strings.TrimSpace(text) == "" {
+			bad(e.Ref, "no SQL for engine %s", engine)
+			continue
+		}
+		tpl, err := params.Parse(text)
+		if err != nil {
+			bad(e.Ref, "%v", err)
+			continue
+		}
+		q := &Query{Entry: e, Template: tpl, Statements: tpl.Statements(style), Tables: e.Tables, Timeout: defaultTimeout}
+		if len(q.Tables) == 0 {
+			q.Tables = TablesOf(text)
+		}
+		if e.TimeoutMS > 0 {
+			q.Timeout = time.Duration(e.TimeoutMS) * time.Millisecond
+		}
+		c.queries[e.Ref] = q
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return c, &Error{Database: database, Problems: problems}
+	}
+	return c, nil
+}
+
+// Error lists every problem found while compiling a catalog. The entries
+// without problems are still usable.
+type Error struct {
+	Database string
+	Problems []string
+}
+
+func (e *Error) Error() string {
+	return "catalog " + e.Database + ": " + strings.Join(e.Problems, "; ")
+}
+
+// ReadFile reads a catalog file: a JSON array of entries, or an object
+// {"queries": [...]}.
+func ReadFile(path string) ([]Entry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var entries []Entry
+	if err := json.Unmarshal(b, &entries); err != nil {
+		var wrapped struct {
+			Queries []Entry `json:"queries"`
+		}
+		if err2 := json.Unmarshal(b, &wrapped); err2 != nil {
+			return nil, fmt.Errorf("catalog file %s: %w", path, errors.Join(err, err2))
+		}
+		entries = wrapped.Queries
+	}
+	return entries, nil
+}
+
+var tableRef = regexp.MustCompile(`(?i)\b(?:from|join|into|update)\s+([A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)?)`)
+
+// TablesOf derives the tables a statement touches from its FROM, JOIN,
+// INTO and UPDATE clauses (lower-cased, schema prefix dropped). It is a
+// heuristic for entries that do not list their tables; CTE names it finds
+// are harmless extra matches.
+func TablesOf(sql string) []string {
+	var out []string
+	for _, m := range tableRef.FindAllStringSubmatch(sql, -1) {
+		name := strings.ToLower(m[1])
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			name = name[i+1:]
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,330 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+)
+
+// DefaultPath is the configuration file Load reads when given "". When the
+// file at DefaultPath does not exist, Load falls back to Default().
+const DefaultPath = "dqm.json"
+
+// Engine names accepted in databases.<name>.engine.
+const (
+	EnginePostgres = "postgres"
+	EngineMySQL    = "mysql"
+	EngineSQLite   = "sqlite"
+	EngineDB2      = "db2"
+)
+
+// Queue tags accepted as keys of databases.<name>.queues.
+const (
+	TagSlow   = "slow"
+	TagMedium = "medium"
+	TagFast   = "fast"
+	TagCache  = "cache"
+)
+
+var (
+	engines = []string{EnginePostgres, EngineMySQL, EngineSQLite, EngineDB2}
+	tags    = []string{TagSlow, TagMedium, TagFast, TagCache}
+)
+
+// AllTags returns every valid queue tag in the fixed order slow, medium,
+// fast, cache.
+func AllTags() []string { return append([]string(nil), tags...) }
+
+// Config is dqm's whole configuration, as read from dqm.json.
+type Config struct {
+	NATS      NATS                 `json:"nats"`
+	HTTP      HTTP                 `json:"http"`
+	Auth      Auth                 `json:"auth"`
+	Log       Log                  `json:"log"`
+	Databases map[string]*Database `json:"databases"`
+}
+
+// NATS configures the JetStream connection. URL "embedded" runs an
+// in-process server listening on Listen and storing in StoreDir; any other
+// value is a client URL (or comma-separated list) and Listen and StoreDir are
+// ignored.
+type NATS struct {
+	URL         string `json:"url"`
+	Listen      string `json:"listen"`
+	StoreDir    string `json:"store_dir"`
+	Credentials string `json:"credentials"` // optional path to a .creds file
+	TLS         TLS    `json:"tls"`
+}
+
+// TLS holds optional PEM file paths for the NATS connection. Cert and Key
+// must be set together.
+type TLS struct {
+	CA   string `json:"ca"`
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
+}
+
+// HTTP configures the ingress HTTP server.
+type HTTP struct {
+	Listen               string `json:"listen"`
+	MaxBodyBytes         int64  `json:"max_body_bytes"`
+	MaxQueriesPerRequest int    `json:"max_queries_per_request"`
+	// ShutdownTimeoutMS bounds how long shutdown waits for in-flight work.
+	ShutdownTimeoutMS int `json:"shutdown_timeout_ms"`
+}
+
+// ShutdownTimeout returns ShutdownTimeoutMS as a duration.
+func (h HTTP) ShutdownTimeout() time.Duration { return ms(h.ShutdownTimeoutMS) }
+
+// Auth configures request authentication.
+type Auth struct {
+	// JWTSecret is the HMAC key for bearer tokens. The config package allows
+	// it to be empty; what an empty secret means is up to the ingress.
+	JWTSecret Secret `json:"jwt_secret"`
+}
+
+// Log configures logging: Level is debug, info, warn or error; Format is
+// text or json.
+type Log struct {
+	Level  string `json:"level"`
+	Format string `json:"format"`
+}
+
+// SlogLevel returns Level as a slog.Level (info for unknown values; Validate
+// rejects those).
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Database is one database served by dqm, keyed by its name in
+// Config.Databases.
+type Database struct {
+	// Name is the lower-cased key under "databases"; it is not in the JSON.
+	Name    string  `json:"-"`
+	Engine  string  `json:"engine"` // postgres, mysql, sqlite or db2
+	DSN     DSN     `json:"dsn"`
+	Catalog Catalog `json:"catalog"`
+	// Queues maps a tag (slow, medium, fast, cache) to its worker bounds.
+	// Tags absent from the map are not configured.
+	Queues          map[string]Queue `json:"queues"`
+	HeartbeatS      int              `json:"heartbeat_s"`
+	QueueDepthLimit int              `json:"queue_depth_limit"`
+	Triggers        Triggers         `json:"triggers"`
+	// MaxDeliver is how many times JetStream delivers a query message.
+	MaxDeliver int `json:"max_deliver"`
+	// AckWaitMS is the JetStream ack wait; it must be at least the largest
+	// query timeout (Validate checks it against DefaultTimeoutMS only).
+	AckWaitMS int `json:"ack_wait_ms"`
+	// DefaultTimeoutMS is the query timeout when the catalog entry says 0.
+	DefaultTimeoutMS int `json:"default_timeout_ms"`
+	// StmtCacheSize is the prepared-statement cache size per connection;
+	// 0 disables the cache.
+	StmtCacheSize int `json:"stmt_cache_size"`
+	// ScaleDownAfterS is how long a worker above Min idles before it stops.
+	ScaleDownAfterS int `json:"scale_down_after_s"`
+	// LeadTTLS is the lifetime of the Lead's lease.
+	LeadTTLS int `json:"lead_ttl_s"`
+}
+
+// Catalog says where a database's query catalog lives.
+type Catalog struct {
+	Table string `json:"table"`
+	File  string `json:"file"`
+	Host  string `json:"host"`
+}
+
+// Queue bounds the number of workers for one tag. Max 0 means the Lead
+// serves the tag itself (Min must then be 0).
+type Queue struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// Triggers configures change polling: the tables to watch and the interval.
+type Triggers struct {
+	Tables []string `json:"tables"`
+	PollMS int      `json:"poll_ms"`
+}
+
+// PollInterval returns PollMS as a duration.
+func (t Triggers) PollInterval() time.Duration { return ms(t.PollMS) }
+
+// Tags returns the configured queue tags in the fixed order slow, medium,
+// fast, cache.
+func (d *Database) Tags() []string {
+	var out []string
+	for _, t := range tags {
+		if _, ok := d.Queues[t]; ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Heartbeat returns HeartbeatS as a duration.
+func (d *Database) Heartbeat() time.Duration { return time.Duration(d.HeartbeatS) * time.Second }
+
+// AckWait returns AckWaitMS as a duration.
+func (d *Database) AckWait() time.Duration { return ms(d.AckWaitMS) }
+
+// DefaultTimeout returns DefaultTimeoutMS as a duration.
+func (d *Database) DefaultTimeout() time.Duration { return ms(d.DefaultTimeoutMS) }
+
+// ScaleDownAfter returns ScaleDownAfterS as a duration.
+func (d *Database) ScaleDownAfter() time.Duration {
+	return time.Duration(d.ScaleDownAfterS) * time.Second
+}
+
+// LeadTTL returns LeadTTLS as a duration.
+func (d *Database) LeadTTL() time.Duration { return time.Duration(d.LeadTTLS) * time.Second }
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// ValidationError lists every problem found in a configuration, sorted,
+// each naming the key it is about ("databases.demo.engine: ...").
+type ValidationError struct {
+	Problems []string
+}
+
+// Error returns the problems, one per line.
+func (e *ValidationError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// Load reads the configuration file at path and passes it to Parse with
+// os.LookupEnv. path "" means DefaultPath; if the file at DefaultPath does
+// not exist the result is Default() plus environment overrides. Any other
+// missing file is an error.
+func Load(path string) (*Config, error) {
+	if path == "" {
+		path = DefaultPath
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) || filepath.Clean(path) != DefaultPath {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		data = nil
+	}
+	c, err := Parse(data, os.LookupEnv)
+	var se *syntaxError
+	if errors.As(err, &se) {
+		se.file = path
+	}
+	return c, err
+}
+
+// Parse builds a validated Config from the contents of a dqm.json file,
+// looking environment variables up with getenv. Empty (or all-whitespace)
+// data means "no file". The steps are: start from Default(); decode the
+// JSON over it (a "databases" or "queues" object replaces the default one;
+// each new database starts from the per-database defaults); apply DQM_*
+// overrides; substitute {$env.NAME} references in every string; validate.
+//
+// Malformed JSON yields an error giving line and column. Every other
+// problem (unknown or duplicate keys, wrong types, bad override values,
+// unset variables, invalid values) is collected into one *ValidationError.
+//
+// Overrides: each key can be set with DQM_ plus its upper-cased path joined
+// by "_" (DQM_HTTP_MAX_BODY_BYTES, DQM_DATABASES_DEMO_QUEUES_FAST_MAX);
+// numbers are parsed, lists are comma-separated. Because getenv cannot list
+// variables, databases not in the file are added by naming them in
+// DQM_DATABASES (comma-separated); each must then have
+// DQM_DATABASES_<NAME>_ENGINE and DQM_DATABASES_<NAME>_DSN set.
+//
+// Substitution: "{$env.NAME}" (NAME matching [A-Za-z_][A-Za-z0-9_]*) is
+// replaced by the variable's value, which may be empty but must be set.
+// Values are not rescanned, and there is no escape syntax.
+//
+// A nil getenv means an empty environment.
+func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) (string, bool) { return "", false }
+	}
+	c := Default()
+	var ps problems
+	if len(bytes.TrimSpace(data)) > 0 {
+		root, err := parseJSON(data)
+		if err != nil {
+			return nil, err
+		}
+		if root.kind != kObject {
+			return nil, fmt.Errorf("config: the top-level JSON value must be an object, got %s", root.kind)
+		}
+		d := decoder{data: data, ps: &ps}
+		d.decode("", root, reflect.ValueOf(c).Elem())
+	}
+	for name, db := range c.Databases {
+		if db != nil {
+			db.Name = name
+		}
+	}
+	e := envApplier{getenv: getenv, ps: &ps, origin: map[string]string{}}
+	e.addDatabases(c)
+	walk(nil, reflect.ValueOf(c).Elem(), e.override)
+	walk(nil, reflect.ValueOf(c).Elem(), e.substitute)
+
+	// Validation problems about a key that already failed to decode or
+	// substitute would only repeat the same mistake; drop them.
+	bad := map[string]bool{}
+	for _, p := range ps {
+		bad[p.key] = true
+	}
+	var vs problems
+	c.validate(&vs)
+	for _, p := range vs {
+		if !bad[p.key] {
+			ps = append(ps, p)
+		}
+	}
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// problem is one validation finding about key.
+type problem struct{ key, msg string }
+
+type problems []problem
+
+func (ps *problems) add(key, format string, args ...any) {
+	*ps = append(*ps, problem{key, fmt.Sprintf(format, args...)})
+}
+
+// err returns nil or a *ValidationError with the problems sorted and deduplicated.
+func (ps problems) err() error {
+	if len(ps) == 0 {
+		return nil
+	}
+	lines := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if p.key == "" {
+			lines = append(lines, p.msg)
+		} else {
+			lines = append(lines, p.key+": "+p.msg)
+		}
+	}
+	sort.Strings(lines)
+	out := lines[:1]
+	for _, l := range lines[1:] {
+		if l != out[len(out)-1] {
+			out = append(out, l)
+		}
+	}
+	return &ValidationError{Problems: out}
+}

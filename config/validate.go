@@ -1,0 +1,171 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var (
+	nameRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
+)
+
+// Validate checks the whole configuration and returns nil or a
+// *ValidationError listing every problem. It does no I/O: files named in the
+// configuration are not opened and addresses are not dialed.
+func (c *Config) Validate() error {
+	var ps problems
+	c.validate(&ps)
+	return ps.err()
+}
+
+func (c *Config) validate(ps *problems) {
+	n := c.NATS
+	switch {
+	case n.URL == "":
+		ps.add("nats.url", `required ("embedded" or a NATS server URL)`)
+	case n.URL == "embedded":
+		hostPort(ps, "nats.listen", n.Listen)
+		if n.StoreDir == "" {
+			ps.add("nats.store_dir", `required when nats.url is "embedded"`)
+		}
+	default:
+		for _, u := range strings.Split(n.URL, ",") {
+			if !validNATSURL(strings.TrimSpace(u)) {
+				// The URL may hold credentials: do not echo it.
+				ps.add("nats.url", `invalid URL (want "embedded" or nats://, tls://, ws:// or wss:// URLs, comma-separated)`)
+				break
+			}
+		}
+	}
+	if (n.TLS.Cert == "") != (n.TLS.Key == "") {
+		if n.TLS.Cert == "" {
+			ps.add("nats.tls.cert", "required when nats.tls.key is set")
+		} else {
+			ps.add("nats.tls.key", "required when nats.tls.cert is set")
+		}
+	}
+
+	h := c.HTTP
+	hostPort(ps, "http.listen", h.Listen)
+	atLeast(ps, "http.max_body_bytes", h.MaxBodyBytes, 1)
+	atLeast(ps, "http.max_queries_per_request", int64(h.MaxQueriesPerRequest), 1)
+	atLeast(ps, "http.shutdown_timeout_ms", int64(h.ShutdownTimeoutMS), 1)
+
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		ps.add("log.level", "unknown level %q (want debug, info, warn, error)", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		ps.add("log.format", "unknown format %q (want text, json)", c.Log.Format)
+	}
+
+	if len(c.Databases) == 0 {
+		ps.add("databases", "at least one database is required")
+	}
+	for key, d := range c.Databases {
+		d.validate(ps, key)
+	}
+}
+
+func (d *Database) validate(ps *problems, key string) {
+	p := "databases." + key
+	if !nameRE.MatchString(strings.ToLower(key)) {
+		ps.add(p, "invalid database name (want [a-z][a-z0-9_]{0,62}, case-insensitive)")
+	}
+	if d == nil {
+		ps.add(p, "must be an object")
+		return
+	}
+	if d.Name != "" && d.Name != strings.ToLower(key) {
+		ps.add(p, "Name %q does not match the key", d.Name)
+	}
+	want := strings.Join(engines, ", ")
+	switch {
+	case d.Engine == "":
+		ps.add(p+".engine", "required (want %s)", want)
+	case !slices.Contains(engines, d.Engine):
+		ps.add(p+".engine", "unknown engine %q (want %s)", d.Engine, want)
+	}
+	if d.DSN == "" {
+		ps.add(p+".dsn", "required")
+	}
+	switch {
+	case d.Catalog.Table == "":
+		ps.add(p+".catalog.table", "required")
+	case !tableRE.MatchString(d.Catalog.Table):
+		ps.add(p+".catalog.table", "invalid table name %q (want name or schema.name, letters, digits and _)", d.Catalog.Table)
+	}
+	for tag, q := range d.Queues {
+		qk := p + ".queues." + tag
+		if !slices.Contains(tags, tag) {
+			ps.add(qk, "unknown queue tag (want %s)", strings.Join(tags, ", "))
+		}
+		switch {
+		case q.Min < 0:
+			ps.add(qk+".min", "must be >= 0, got %d", q.Min)
+		case q.Max == 0 && q.Min > 0:
+			ps.add(qk+".min", "must be 0 when max is 0 (the Lead serves the tag), got %d", q.Min)
+		case q.Max < q.Min:
+			ps.add(qk+".max", "must be >= min (%d), got %d", q.Min, q.Max)
+		}
+	}
+	atLeast(ps, p+".heartbeat_s", int64(d.HeartbeatS), 1)
+	atLeast(ps, p+".queue_depth_limit", int64(d.QueueDepthLimit), 1)
+	seen := map[string]bool{}
+	for i, t := range d.Triggers.Tables {
+		tk := fmt.Sprintf("%s.triggers.tables[%d]", p, i)
+		switch {
+		case !tableRE.MatchString(t):
+			ps.add(tk, "invalid table name %q (want name or schema.name, letters, digits and _)", t)
+		case seen[t]:
+			ps.add(tk, "duplicate table %q", t)
+		}
+		seen[t] = true
+	}
+	atLeast(ps, p+".triggers.poll_ms", int64(d.Triggers.PollMS), 1)
+	atLeast(ps, p+".max_deliver", int64(d.MaxDeliver), 1)
+	atLeast(ps, p+".default_timeout_ms", int64(d.DefaultTimeoutMS), 1)
+	if d.AckWaitMS < d.DefaultTimeoutMS {
+		ps.add(p+".ack_wait_ms", "must be >= default_timeout_ms (%d), got %d", d.DefaultTimeoutMS, d.AckWaitMS)
+	} else {
+		atLeast(ps, p+".ack_wait_ms", int64(d.AckWaitMS), 1)
+	}
+	atLeast(ps, p+".stmt_cache_size", int64(d.StmtCacheSize), 0)
+	atLeast(ps, p+".scale_down_after_s", int64(d.ScaleDownAfterS), 1)
+	atLeast(ps, p+".lead_ttl_s", int64(d.LeadTTLS), 1)
+}
+
+func atLeast(ps *problems, key string, v, lo int64) {
+	if v < lo {
+		ps.add(key, "must be >= %d, got %d", lo, v)
+	}
+}
+
+// hostPort checks a listen address such as "127.0.0.1:8080" or ":8080".
+func hostPort(ps *problems, key, addr string) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		ps.add(key, "want host:port, got %q", addr)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		ps.add(key, "invalid port %q in %q", port, addr)
+	}
+}
+
+// validNATSURL accepts host[:port] or a nats, tls, ws or wss URL with a host.
+func validNATSURL(s string) bool {
+	if s == "" {
+		return false
+	}
+	if !strings.Contains(s, "://") {
+		return !strings.ContainsAny(s, "/ ")
+	}
+	u, err := url.Parse(s)
+	return err == nil && slices.Contains([]string{"nats", "tls", "ws", "wss"}, u.Scheme) && u.Host != ""
+}

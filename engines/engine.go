@@ -1,0 +1,54 @@
+package engines
+
+import (
+	"context"
+
+	"github.com/dqmhq/dqm/params"
+)
+
+// Engine opens connections to one kind of database.
+type Engine interface {
+	// Name is the engine's config name: postgres, mysql, sqlite or db2.
+	Name() string
+	// Style is the placeholder style the engine's SQL uses.
+	Style() params.Style
+	// Open makes one persistent connection from a DSN in the engine's form.
+	Open(ctx context.Context, dsn string, opts Options) (Conn, error)
+}
+
+// Conn is one persistent connection, used by one goroutine at a time.
+type Conn interface {
+	// Run executes stmts. A single statement runs alone; several run in one
+	// transaction that is rolled back on any error. Rows come from the last
+	// statement; Affected has one count per statement. The context's
+	// deadline is the statement timeout.
+	Run(ctx context.Context, stmts []Statement) (*Result, error)
+	// Ping checks that the connection is alive.
+	Ping(ctx context.Context) error
+	// Close releases the connection and its prepared statements.
+	Close() error
+}
+
+// Statement is SQL already rewritten to the engine's placeholder style, with
+// its arguments in bind order.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// Result is what a Run returns.
+type Result struct {
+	Columns  []string
+	Rows     []byte // JSON array of objects, keys in column order
+	RowCount int
+	Affected []int64
+}
+
+// Options tune a connection.
+type Options struct {
+	// StmtCacheSize bounds the prepared-statement LRU (0: DefaultStmtCacheSize).
+	StmtCacheSize int
+}
+
+// DefaultStmtCacheSize is used when Options.StmtCacheSize is 0.
+const DefaultStmtCacheSize = 128

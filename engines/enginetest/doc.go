@@ -1,0 +1,8 @@
+// Package enginetest is the conformance suite every engine runs: Run takes
+// a Harness (the engine, a fresh isolated namespace per test, and the
+// Features in which engines legitimately differ) and checks connecting,
+// queries, the whole JSON type mapping byte for byte, parameter binding,
+// error classes, timeouts, transactions, the statement cache and lost
+// connections against a real database. It is imported only by tests; it
+// holds no engine-specific code beyond what a Harness passes in.
+package enginetest

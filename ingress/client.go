@@ -1,0 +1,169 @@
+package ingress
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/dqmhq/dqm/schemas"
+	"github.com/dqmhq/dqm/wire"
+)
+
+// DefaultTimeout bounds a query whose context has no deadline.
+const DefaultTimeout = 30 * time.Second
+
+// Client sends query requests and awaits their replies. It holds one reply
+// subscription for all requests. It is safe for concurrent use.
+type Client struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	source string
+	prefix string // reply inbox prefix; a request's inbox is prefix + id
+	sub    *nats.Subscription
+
+	mu      sync.Mutex
+	pending map[string]chan *nats.Msg
+}
+
+// ClientOption configures a Client.
+type ClientOption func(*Client)
+
+// WithSource sets the ce-source of requests (default /dqm/client).
+func WithSource(s string) ClientOption { return func(c *Client) { c.source = s } }
+
+// NewClient returns a client using nc.
+func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{nc: nc, js: js, source: "/dqm/client", pending: make(map[string]chan *nats.Msg)}
+	for _, o := range opts {
+		o(c)
+	}
+	c.prefix = nc.NewRespInbox()
+	c.prefix = c.prefix[:strings.LastIndexByte(c.prefix, '.')+1]
+	c.sub, err = nc.Subscribe(c.prefix+"*", c.deliver)
+	if err != nil {
+		return nil, fmt.Errorf("reply subscription: %w", err)
+	}
+	return c, nil
+}
+
+// Close stops the reply subscription; waiting queries fail.
+func (c *Client) Close() error { return c.sub.Unsubscribe() }
+
+func (c *Client) deliver(m *nats.Msg) {
+	id := m.Subject[len(c.prefix):]
+	c.mu.Lock()
+	ch := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if ch != nil {
+		ch <- m
+	}
+}
+
+// QueryOption adjusts one query.
+type QueryOption func(*query)
+
+type query struct {
+	tag string
+	id  string
+}
+
+// Queue sends the query to a tag's queue (slow, medium, fast or cache)
+// instead of medium.
+func Queue(tag string) QueryOption { return func(q *query) { q.tag = tag } }
+
+// RequestID sets the request's ce-id (default a fresh NUID). Publishing
+// the same id twice within the stream's duplicate window queues it once.
+func RequestID(id string) QueryOption { return func(q *query) { q.id = id } }
+
+// Query runs catalog query ref on database db and returns its reply. The
+// context's deadline (DefaultTimeout if none) travels with the request. A
+// reply with success:false is returned along with a *schemas.Error of its
+// code; failures before a reply (queue full, no stream, no reply in time)
+// return a failure Result too, so callers always have a body to show.
+func (c *Client) Query(ctx context.Context, db string, ref int64, p schemas.Params, opts ...QueryOption) (*schemas.Result, error) {
+	q := query{tag: schemas.TagMedium}
+	for _, o := range opts {
+		o(&q)
+	}
+	if q.id == "" {
+		q.id = nuid.Next()
+	}
+	fail := func(err *schemas.Error) (*schemas.Result, error) {
+		r := schemas.Failure(db, ref, err)
+		return r, err
+	}
+	if !schemas.IsTag(q.tag) {
+		return fail(schemas.Errorf(schemas.CodeBadRequest, "queue must be slow, medium, fast or cache"))
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
+		defer cancel()
+	}
+	deadline, _ := ctx.Deadline()
+	data, err := json.Marshal(schemas.QueryRequest{QueryRef: ref, Params: p})
+	if err != nil {
+		return fail(schemas.Errorf(schemas.CodeBadRequest, err.Error()))
+	}
+	ch := make(chan *nats.Msg, 1)
+	c.mu.Lock()
+	c.pending[q.id] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, q.id)
+		c.mu.Unlock()
+	}()
+	msg := wire.NewRequest(schemas.RequestSubject(db, q.tag), q.id, c.source, c.prefix+q.id, deadline, data, ref)
+	if _, err := c.js.PublishMsg(ctx, msg); err != nil {
+		return fail(publishError(db, err))
+	}
+	select {
+	case m := <-ch:
+		var res schemas.Result
+		if err := json.Unmarshal(m.Data, &res); err != nil {
+			return fail(&schemas.Error{Code: schemas.CodeInternal, Message: "malformed reply", Err: err})
+		}
+		if !res.Success {
+			return &res, &schemas.Error{Code: res.Error, Message: res.Message}
+		}
+		return &res, nil
+	case <-ctx.Done():
+		return fail(&schemas.Error{Code: schemas.CodeTimeout, Message: "no reply before the deadline", Err: ctx.Err()})
+	}
+}
+
+// errCodeStoreFailed is nats-server's JSStreamStoreFailedF, which carries
+// "maximum messages per subject exceeded" when a queue is at its depth
+// limit (nats.go has no constant for it).
+const errCodeStoreFailed jetstream.ErrorCode = 10077
+
+// publishError classifies a failed publish: a full queue is 429, no stream
+// for the subject means the database is not served here, and anything else
+// is NATS being unavailable.
+func publishError(db string, err error) *schemas.Error {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeStoreFailed &&
+		strings.Contains(apiErr.Description, "maximum messages"):
+		return &schemas.Error{Code: schemas.CodeQueueFull, Message: "queue depth limit reached for database " + db, Err: err}
+	case errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders):
+		return &schemas.Error{Code: schemas.CodeInvalidDatabase, Message: "Invalid database selection", Err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &schemas.Error{Code: schemas.CodeTimeout, Message: "no reply before the deadline", Err: err}
+	}
+	return &schemas.Error{Code: schemas.CodeUnavailable, Message: "queue unavailable", Err: err}
+}

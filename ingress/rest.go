@@ -1,0 +1,367 @@
+package ingress
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dqmhq/dqm/catalog"
+	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/schemas"
+)
+
+// Databases is what the REST adapter needs to know about the databases of
+// this instance.
+type Databases interface {
+	// Catalog returns a database's current catalog; ok is false for a
+	// database dqm does not serve (the catalog is nil until loaded).
+	Catalog(db string) (cat *catalog.Catalog, ok bool)
+	// Status describes every database, for /api/conduit/status and /readyz.
+	Status() map[string]DatabaseStatus
+}
+
+// DatabaseStatus is one database's entry in the status body.
+type DatabaseStatus struct {
+	Ready             bool      `json:"ready"`
+	Engine            string    `json:"engine"`
+	State             string    `json:"state"`
+	QueryCacheEntries int       `json:"query_cache_entries"`
+	LastHeartbeat     time.Time `json:"last_heartbeat"`
+}
+
+// RESTConfig tunes the adapter.
+type RESTConfig struct {
+	MaxBodyBytes         int64
+	MaxQueriesPerRequest int
+	// QueueGrace is added to a query's timeout to make its deadline: the
+	// time it may wait in the queue before it runs (default 2 s).
+	QueueGrace time.Duration
+}
+
+// REST is the HTTP adapter: Hydrogen's Conduit endpoints and the seed's
+// GET path, on top of the Go client.
+type REST struct {
+	client *Client
+	dbs    Databases
+	cfg    RESTConfig
+	mux    *http.ServeMux
+}
+
+// NewREST returns the adapter's handler.
+func NewREST(client *Client, dbs Databases, cfg RESTConfig) *REST {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxQueriesPerRequest <= 0 {
+		cfg.MaxQueriesPerRequest = 10
+	}
+	if cfg.QueueGrace <= 0 {
+		cfg.QueueGrace = 2 * time.Second
+	}
+	r := &REST{client: client, dbs: dbs, cfg: cfg, mux: http.NewServeMux()}
+	r.handle("POST", "/api/conduit/query", r.query)
+	r.handle("POST", "/api/conduit/queries", r.queries)
+	r.handle("GET", "/api/conduit/status", r.status)
+	r.handle("GET", "/api/query/{database}/{query_ref}/{queue}/{params}", r.seedQuery)
+	r.handle("GET", "/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": "ok"})
+	})
+	r.handle("GET", "/readyz", r.ready)
+	r.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, schemas.Errorf(schemas.CodeNotFound, "no such endpoint"), "", 0)
+	})
+	return r
+}
+
+// Handle adds another endpoint (metrics, auth variants) to the adapter.
+func (r *REST) Handle(pattern string, h http.Handler) { r.mux.Handle(pattern, h) }
+
+func (r *REST) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
+
+// handle registers h for one method; any other method on the path is a
+// JSON 405 (the mux's own 405 would be plain text).
+func (r *REST) handle(method, path string, h http.HandlerFunc) {
+	r.mux.HandleFunc(path, func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != method && !(method == "GET" && req.Method == "HEAD") {
+			w.Header().Set("Allow", method)
+			writeError(w, schemas.Errorf(schemas.CodeMethod, "use "+method+" for "+req.URL.Path), "", 0)
+			return
+		}
+		h(w, req)
+	})
+}
+
+// single is one query of a request body.
+type single struct {
+	QueryRef *int64         `json:"query_ref"`
+	Database *string        `json:"database"`
+	Params   schemas.Params `json:"params"`
+}
+
+func (r *REST) query(w http.ResponseWriter, req *http.Request) {
+	var body single
+	if err := r.decode(w, req, &body); err != nil {
+		writeError(w, err, "", 0)
+		return
+	}
+	if body.QueryRef == nil || body.Database == nil {
+		writeError(w, schemas.Errorf(schemas.CodeBadRequest, "query_ref and database are required"), deref(body.Database), 0)
+		return
+	}
+	res := r.run(req.Context(), *body.Database, *body.QueryRef, body.Params, "")
+	writeResult(w, res)
+}
+
+// run validates one public query and, if valid, sends it through the
+// queue. tag "" or auto means the catalog entry's queue.
+func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string) *schemas.Result {
+	q, vals, err := r.validate(db, ref, p)
+	if err != nil {
+		return schemas.Failure(db, ref, err)
+	}
+	return r.send(ctx, db, q, vals, p, tag)
+}
+
+// validate checks everything that can be checked before queueing.
+func (r *REST) validate(db string, ref int64, p schemas.Params) (*catalog.Query, params.Values, error) {
+	cat, ok := r.dbs.Catalog(db)
+	if !ok {
+		return nil, nil, schemas.Errorf(schemas.CodeInvalidDatabase, "Invalid database selection")
+	}
+	if cat == nil {
+		return nil, nil, schemas.Errorf(schemas.CodeUnavailable, "database "+db+" is not ready")
+	}
+	q, ok := cat.Lookup(ref)
+	if !ok || !q.Public {
+		return nil, nil, schemas.Errorf(schemas.CodeQueryNotFound, "queryref not found or not public")
+	}
+	vals, err := params.Decode(params.Raw(p))
+	if err == nil {
+		err = vals.Check(q.Template)
+	}
+	return q, vals, err
+}
+
+func (r *REST) send(ctx context.Context, db string, q *catalog.Query, _ params.Values, p schemas.Params, tag string) *schemas.Result {
+	if tag == "" || tag == "auto" {
+		tag = q.Queue
+	}
+	ctx, cancel := context.WithTimeout(ctx, q.Timeout+r.cfg.QueueGrace)
+	defer cancel()
+	res, _ := r.client.Query(ctx, db, q.Ref, p, Queue(tag))
+	return res
+}
+
+// batch is the body of /queries.
+type batch struct {
+	Database *string   `json:"database"`
+	Queries  *[]single `json:"queries"`
+}
+
+// batchBody is the reply of /queries.
+type batchBody struct {
+	Success         bool              `json:"success"`
+	Database        string            `json:"database"`
+	Results         []*schemas.Result `json:"results"`
+	ExecutionTimeMS int64             `json:"execution_time_ms"`
+	Message         string            `json:"message,omitempty"`
+}
+
+func (r *REST) queries(w http.ResponseWriter, req *http.Request) {
+	start := time.Now()
+	var body batch
+	if err := r.decode(w, req, &body); err != nil {
+		writeError(w, err, "", 0)
+		return
+	}
+	if body.Database == nil || body.Queries == nil {
+		writeError(w, schemas.Errorf(schemas.CodeBadRequest, "database and queries are required"), deref(body.Database), 0)
+		return
+	}
+	db, list := *body.Database, *body.Queries
+	cat, ok := r.dbs.Catalog(db)
+	if !ok {
+		writeError(w, schemas.Errorf(schemas.CodeInvalidDatabase, "Invalid database selection"), db, 0)
+		return
+	}
+	if len(list) == 0 {
+		writeJSON(w, http.StatusOK, batchBody{Database: db, Results: []*schemas.Result{}, Message: "no queries in the request"})
+		return
+	}
+	if cat == nil {
+		writeError(w, schemas.Errorf(schemas.CodeUnavailable, "database "+db+" is not ready"), db, 0)
+		return
+	}
+	// Validate every entry and find the distinct queries before running any.
+	type job struct {
+		q   *catalog.Query
+		p   schemas.Params
+		res *schemas.Result
+	}
+	var jobs []*job
+	index := make([]int, len(list)) // entry → job
+	byKey := map[string]int{}
+	results := make([]*schemas.Result, len(list))
+	for i, e := range list {
+		if e.QueryRef == nil {
+			writeError(w, schemas.Errorf(schemas.CodeBadRequest, fmt.Sprintf("queries[%d]: query_ref is required", i)), db, 0)
+			return
+		}
+		q, vals, err := r.validate(db, *e.QueryRef, e.Params)
+		if errors.Is(err, schemas.ErrQueryNotFound) {
+			results[i] = schemas.Failure(db, *e.QueryRef, err)
+			index[i] = -1
+			continue
+		}
+		if err != nil {
+			writeError(w, &schemas.Error{Code: schemas.CodeOf(err), Message: fmt.Sprintf("queries[%d]: %v", i, message(err))}, db, *e.QueryRef)
+			return
+		}
+		key := strconv.FormatInt(q.Ref, 10) + canonical(vals)
+		j, seen := byKey[key]
+		if !seen {
+			j = len(jobs)
+			byKey[key] = j
+			jobs = append(jobs, &job{q: q, p: e.Params})
+		}
+		index[i] = j
+	}
+	if len(jobs) > r.cfg.MaxQueriesPerRequest {
+		writeError(w, schemas.Errorf(schemas.CodeTooMany, fmt.Sprintf("%d distinct queries; at most %d per request", len(jobs), r.cfg.MaxQueriesPerRequest)), db, 0)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() { j.res = r.send(req.Context(), db, j.q, nil, j.p, "") })
+	}
+	wg.Wait()
+	out := batchBody{Success: true, Database: db, Results: results}
+	for i := range list {
+		if index[i] >= 0 {
+			results[i] = jobs[index[i]].res
+		}
+		if results[i].Status == 0 {
+			results[i].Status = results[i].Error.Status()
+		}
+		out.Success = out.Success && results[i].Success
+	}
+	out.ExecutionTimeMS = time.Since(start).Milliseconds()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// canonical is a stable text of decoded values (json sorts map keys), so
+// the same params written differently are one query.
+func canonical(v params.Values) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {
+	db := req.PathValue("database")
+	ref, err := strconv.ParseInt(req.PathValue("query_ref"), 10, 64)
+	if err != nil {
+		writeError(w, schemas.Errorf(schemas.CodeBadRequest, "query_ref must be an integer"), db, 0)
+		return
+	}
+	tag := req.PathValue("queue")
+	if tag != "auto" && !schemas.IsTag(tag) {
+		writeError(w, schemas.Errorf(schemas.CodeBadRequest, "queue must be slow, medium, fast, cache or auto"), db, ref)
+		return
+	}
+	var p schemas.Params
+	if raw := req.PathValue("params"); raw != "" && raw != "-" {
+		if err := json.Unmarshal([]byte(raw), &p); err != nil {
+			writeError(w, schemas.Errorf(schemas.CodeBadRequest, "params must be URL-encoded JSON of typed groups: "+err.Error()), db, ref)
+			return
+		}
+	}
+	writeResult(w, r.run(req.Context(), db, ref, p, tag))
+}
+
+func (r *REST) status(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "databases": r.dbs.Status()})
+}
+
+func (r *REST) ready(w http.ResponseWriter, _ *http.Request) {
+	var notReady []string
+	for name, s := range r.dbs.Status() {
+		if !s.Ready {
+			notReady = append(notReady, name)
+		}
+	}
+	if len(notReady) > 0 {
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"success": false, "error": schemas.CodeUnavailable, "not_ready": notReady})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": "ready"})
+}
+
+// decode reads a JSON body within the size limit: too large → 413,
+// malformed or wrongly typed → 400.
+func (r *REST) decode(w http.ResponseWriter, req *http.Request, v any) error {
+	body := http.MaxBytesReader(w, req.Body, r.cfg.MaxBodyBytes)
+	b, err := io.ReadAll(body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return schemas.Errorf(schemas.CodeTooLarge, fmt.Sprintf("request body over %d bytes", tooBig.Limit))
+	}
+	if err != nil {
+		return schemas.Errorf(schemas.CodeBadRequest, "reading body: "+err.Error())
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return schemas.Errorf(schemas.CodeBadRequest, "malformed JSON: "+err.Error())
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func message(err error) string {
+	var e *schemas.Error
+	if errors.As(err, &e) && e.Message != "" {
+		return e.Message
+	}
+	return err.Error()
+}
+
+func writeError(w http.ResponseWriter, err error, db string, ref int64) {
+	writeResult(w, schemas.Failure(db, ref, err))
+}
+
+// writeResult writes one query's body with its status; the status field
+// itself belongs to replies and batch entries, not to the single body.
+func writeResult(w http.ResponseWriter, res *schemas.Result) {
+	status := res.Status
+	if status == 0 {
+		status = res.Error.Status()
+	}
+	r := *res
+	r.Status = 0
+	switch status {
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "1")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(r.AppendJSON(make([]byte, 0, 256+len(r.Rows))))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

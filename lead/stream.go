@@ -1,0 +1,53 @@
+package lead
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/schemas"
+)
+
+// duplicateWindow is how long JetStream remembers a Nats-Msg-Id, so a
+// request published twice within it is queued once.
+const duplicateWindow = 2 * time.Minute
+
+// EnsureStream creates or updates the database's request stream and its
+// four durable pull consumers. It is idempotent, so every instance runs it
+// at start.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, db *config.Database) (jetstream.Stream, error) {
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        schemas.StreamName(db.Name),
+		Description: "dqm requests for database " + db.Name,
+		Subjects:    schemas.RequestSubjects(db.Name),
+		Retention:   jetstream.WorkQueuePolicy,
+		// The depth limit is per tag: a full queue refuses new requests
+		// (publish fails → 429 queue_full) rather than dropping old ones.
+		MaxMsgsPerSubject:    int64(db.QueueDepthLimit),
+		Discard:              jetstream.DiscardNew,
+		DiscardNewPerSubject: true,
+		Duplicates:           duplicateWindow,
+		Storage:              jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("db %s: stream: %w", db.Name, err)
+	}
+	for _, tag := range schemas.Tags {
+		_, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:       schemas.ConsumerName(db.Name, tag),
+			Description:   "dqm " + tag + " queue of " + db.Name,
+			FilterSubject: schemas.RequestSubject(db.Name, tag),
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       db.AckWait(),
+			MaxDeliver:    db.MaxDeliver,
+			MaxAckPending: 1000,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("db %s: consumer %s: %w", db.Name, tag, err)
+		}
+	}
+	return st, nil
+}

@@ -1,0 +1,20 @@
+-- dqm's own tables on DB2. Run once; DB2 has no CREATE TABLE IF NOT EXISTS
+-- before 11.5, so dqm ignores SQLSTATE 42710 (already exists).
+CREATE TABLE queries (
+    database_name VARCHAR(63)  NOT NULL DEFAULT '',
+    ref           BIGINT       NOT NULL,
+    name          VARCHAR(255) NOT NULL,
+    description   CLOB         NOT NULL DEFAULT '',
+    sql_text      CLOB         NOT NULL DEFAULT '',
+    sql_postgres  CLOB,
+    sql_mysql     CLOB,
+    sql_sqlite    CLOB,
+    sql_db2       CLOB,
+    queue         VARCHAR(10)  NOT NULL DEFAULT 'medium',
+    is_public     BOOLEAN      NOT NULL DEFAULT FALSE,
+    timeout_ms    INTEGER      NOT NULL DEFAULT 0,
+    cache_ttl_s   INTEGER      NOT NULL DEFAULT 0,
+    tables_list   VARCHAR(1000) NOT NULL DEFAULT '',
+    status        VARCHAR(10)  NOT NULL DEFAULT 'active',
+    PRIMARY KEY (database_name, ref)
+);

@@ -1,0 +1,8 @@
+// Package schemas is dqm's wire contract in Go: subject and stream names,
+// CloudEvent types and attribute names, the request and reply payloads, the
+// error codes with their HTTP statuses, and the per-engine DDL of the tables
+// dqm owns (embedded).
+//
+// It is the source of truth for CONTRACT.md and imports nothing of dqm, so
+// every other package, and any service talking to dqm, can depend on it.
+package schemas

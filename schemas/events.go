@@ -1,0 +1,30 @@
+package schemas
+
+// CloudEvent types. Versioned types stay compatible; a breaking change gets
+// a new version.
+const (
+	TypeQueryRequest = "io.dqm.query.request.v1"
+	TypeQueryResult  = "io.dqm.query.result.v1"
+	TypeChange       = "io.dqm.change.v1"
+)
+
+// NATS header names of binary-mode CloudEvents and dqm's own headers.
+const (
+	HeaderSpecVersion = "ce-specversion"
+	HeaderType        = "ce-type"
+	HeaderSource      = "ce-source"
+	HeaderID          = "ce-id"
+	HeaderTime        = "ce-time"
+	HeaderSubject     = "ce-subject"
+	HeaderDeadline    = "ce-dqmdeadline"
+	HeaderRequestID   = "ce-dqmrequestid"
+	HeaderContentType = "content-type"
+	HeaderReplyTo     = "Dqm-Reply-To"
+	HeaderMsgID       = "Nats-Msg-Id"
+)
+
+// Extension attribute names (the header names without "ce-").
+const (
+	ExtDeadline  = "dqmdeadline"
+	ExtRequestID = "dqmrequestid"
+)

@@ -1,0 +1,112 @@
+package schemas
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Queue tags. A request subject ends in one of them; the Lead additionally
+// carries TagLead.
+const (
+	TagSlow   = "slow"
+	TagMedium = "medium"
+	TagFast   = "fast"
+	TagCache  = "cache"
+	TagLead   = "lead"
+)
+
+// Tags are the request queue tags in their fixed order (S, M, F, C).
+var Tags = []string{TagSlow, TagMedium, TagFast, TagCache}
+
+// TagLetter is the one-letter form used in queue labels.
+var TagLetter = map[string]string{TagLead: "L", TagSlow: "S", TagMedium: "M", TagFast: "F", TagCache: "C"}
+
+// IsTag reports whether tag is one of the four request queue tags.
+func IsTag(tag string) bool {
+	switch tag {
+	case TagSlow, TagMedium, TagFast, TagCache:
+		return true
+	}
+	return false
+}
+
+var dbName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// ValidDatabaseName reports whether name is a legal database name.
+func ValidDatabaseName(name string) bool { return dbName.MatchString(name) }
+
+// RequestSubject is where requests for a database's queue are published.
+func RequestSubject(db, tag string) string { return "db." + db + "." + tag }
+
+// RequestSubjects are the subjects the database's request stream captures:
+// only the four queue tags, never replies, heartbeats or invalidations.
+func RequestSubjects(db string) []string {
+	s := make([]string, len(Tags))
+	for i, t := range Tags {
+		s[i] = RequestSubject(db, t)
+	}
+	return s
+}
+
+// StreamName is the JetStream stream holding a database's requests.
+func StreamName(db string) string { return "DQM_" + strings.ToUpper(db) }
+
+// ConsumerName is the durable pull consumer the workers of a tag share.
+func ConsumerName(db, tag string) string { return db + "-" + tag }
+
+// HeartbeatSubject carries the Lead's heartbeats (core NATS).
+func HeartbeatSubject(db string) string { return "dqm." + db + ".heartbeat" }
+
+// InvalidateSubject carries cache invalidations for a table (core NATS).
+func InvalidateSubject(db, table string) string { return "dqm." + db + ".invalidate." + table }
+
+// ChangesSubject carries change events (JetStream stream ChangesStream).
+func ChangesSubject(db, table, op string) string {
+	return "dqm." + db + ".changes." + table + "." + op
+}
+
+// DLQSubject receives requests that exhausted redelivery.
+func DLQSubject(db string) string { return "dqm." + db + ".dlq" }
+
+// Stream and bucket names shared by every database.
+const (
+	ChangesStream = "DQM_CHANGES"
+	BucketCatalog = "dqm_catalog"
+	BucketLeaders = "dqm_leaders"
+	BucketStatus  = "dqm_status"
+)
+
+// Label is a worker's queue label, DQM-<Database>-<NN>-<Tags>, where tags
+// are letters in the order L S M F C; 00 is always the Lead.
+func Label(db string, n int, tags []string) string {
+	var letters strings.Builder
+	for _, t := range []string{TagLead, TagSlow, TagMedium, TagFast, TagCache} {
+		for _, have := range tags {
+			if have == t {
+				letters.WriteString(TagLetter[t])
+			}
+		}
+	}
+	name := strings.ToUpper(db[:1]) + db[1:]
+	return "DQM-" + name + "-" + twoDigits(n) + "-" + letters.String()
+}
+
+func twoDigits(n int) string {
+	if n < 10 {
+		return "0" + string(rune('0'+n))
+	}
+	return itoa(n)
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for n >= 10 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	i--
+	b[i] = byte('0' + n)
+	return string(b[i:])
+}

@@ -1,0 +1,212 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/dqmhq/dqm/catalog"
+	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/lead"
+	"github.com/dqmhq/dqm/schemas"
+)
+
+// Server is one running dqm instance.
+type Server struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	instance string
+
+	ns     *natsserver.Server
+	nc     *nats.Conn
+	client *ingress.Client
+	leads  map[string]*lead.Lead
+	http   *http.Server
+	ln     net.Listener
+
+	cancel context.CancelFunc // stops the leads and their workers
+	wg     sync.WaitGroup
+	once   sync.Once
+	done   chan struct{}
+	err    error
+}
+
+// Start launches an instance. The HTTP listener is open when it returns;
+// databases become ready in the background (see /readyz).
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (s *Server, err error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	host, _ := os.Hostname()
+	s = &Server{cfg: cfg, log: log, instance: host + "-" + nuid.Next()[:6], leads: map[string]*lead.Lead{}, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	log.Info("launch: config validated", "databases", len(cfg.Databases), "instance", s.instance)
+	if cfg.NATS.URL == "embedded" {
+		if err := os.MkdirAll(cfg.NATS.StoreDir, 0o755); err != nil {
+			return nil, err
+		}
+		if s.ns, err = StartEmbedded(cfg.NATS.Listen, cfg.NATS.StoreDir); err != nil {
+			return nil, err
+		}
+		log.Info("launch: embedded NATS ready", "url", s.ns.ClientURL())
+	}
+	if s.nc, err = Connect(cfg.NATS, s.ns, "dqm "+s.instance); err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	js, err := jetstream.New(s.nc)
+	if err != nil {
+		return nil, err
+	}
+	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance)); err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	for name, db := range cfg.Databases {
+		newEngine, ok := engineByName[db.Engine]
+		if !ok {
+			return nil, fmt.Errorf("databases.%s.engine: %s is not built into this binary", name, db.Engine)
+		}
+		deps := lead.Deps{NC: s.nc, JS: js, Engine: newEngine(), Instance: s.instance, Logger: log}
+		if db.Engine == "sqlite" {
+			if err := prepareSQLite(db); err != nil {
+				return nil, err
+			}
+			if name == "demo" {
+				deps.Seed = schemas.DemoSQLite()
+			}
+		}
+		l := lead.New(db, deps)
+		s.leads[name] = l
+		s.wg.Go(func() {
+			if err := l.Run(runCtx); err != nil {
+				log.Error("database failed to launch", "db", name, "err", err)
+			}
+		})
+	}
+	rest := ingress.NewREST(s.client, s, ingress.RESTConfig{
+		MaxBodyBytes:         cfg.HTTP.MaxBodyBytes,
+		MaxQueriesPerRequest: cfg.HTTP.MaxQueriesPerRequest,
+	})
+	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+		return nil, fmt.Errorf("http.listen: %w", err)
+	}
+	s.http = &http.Server{Handler: rest, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http", "err", err)
+		}
+	}()
+	log.Info("launch: HTTP listening", "addr", s.ln.Addr().String())
+	return s, nil
+}
+
+// prepareSQLite creates the directory of a file database, so the demo
+// works on a fresh clone.
+func prepareSQLite(db *config.Database) error {
+	path := strings.TrimPrefix(db.DSN.Reveal(), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if path == "" || path == ":memory:" {
+		return nil
+	}
+	return os.MkdirAll(filepath.Dir(path), 0o755)
+}
+
+// HTTPAddr is the address HTTP listens on.
+func (s *Server) HTTPAddr() string { return s.ln.Addr().String() }
+
+// NATS is the instance's NATS connection.
+func (s *Server) NATS() *nats.Conn { return s.nc }
+
+// Client is the instance's Go client.
+func (s *Server) Client() *ingress.Client { return s.client }
+
+// Catalog implements ingress.Databases.
+func (s *Server) Catalog(db string) (*catalog.Catalog, bool) {
+	l, ok := s.leads[db]
+	if !ok {
+		return nil, false
+	}
+	return l.Catalog(), true
+}
+
+// Status implements ingress.Databases.
+func (s *Server) Status() map[string]ingress.DatabaseStatus {
+	out := make(map[string]ingress.DatabaseStatus, len(s.leads))
+	for name, l := range s.leads {
+		out[name] = ingress.DatabaseStatus{Ready: l.Ready(), Engine: l.Engine(), State: l.State(), LastHeartbeat: l.LastHeartbeat()}
+	}
+	return out
+}
+
+// Ready reports whether every database is ready.
+func (s *Server) Ready() bool {
+	for _, l := range s.leads {
+		if !l.Ready() {
+			return false
+		}
+	}
+	return true
+}
+
+// Shutdown lands the instance in order: HTTP stops accepting and finishes
+// its requests (their replies still come from running workers), then the
+// workers stop fetching and finish what they run, connections close and
+// NATS drains. Requests that were queued but not started stay in
+// JetStream for redelivery. ctx bounds the wait.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.once.Do(func() {
+		defer close(s.done)
+		s.log.Info("landing: stop HTTP")
+		if s.http != nil {
+			if err := s.http.Shutdown(ctx); err != nil {
+				s.err = errors.Join(s.err, fmt.Errorf("http shutdown: %w", err))
+			}
+		}
+		s.log.Info("landing: stop workers and leads")
+		s.close()
+		s.log.Info("landing: done")
+	})
+	<-s.done
+	return s.err
+}
+
+func (s *Server) close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.client != nil {
+		s.client.Close()
+	}
+	if s.nc != nil {
+		s.nc.Drain()
+		for s.nc.IsDraining() {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+}

@@ -1,0 +1,134 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
+
+	"github.com/dqmhq/dqm/schemas"
+)
+
+// Request is a decoded query request.
+type Request struct {
+	ID       string
+	Source   string
+	Time     time.Time
+	Deadline time.Time // zero: none
+	ReplyTo  string
+	Database string // from the subject db.<name>.<tag>
+	Tag      string
+	Data     schemas.QueryRequest
+}
+
+// NewRequest builds the request message for subject db.<name>.<tag>. The
+// ce-id doubles as Nats-Msg-Id, so a retried publish is deduplicated.
+func NewRequest(subject, id, source, replyTo string, deadline time.Time, data []byte, ref int64) *nats.Msg {
+	m := nats.NewMsg(subject)
+	h := m.Header
+	h[schemas.HeaderSpecVersion] = []string{"1.0"}
+	h[schemas.HeaderType] = []string{schemas.TypeQueryRequest}
+	h[schemas.HeaderSource] = []string{source}
+	h[schemas.HeaderID] = []string{id}
+	h[schemas.HeaderTime] = []string{time.Now().UTC().Format(time.RFC3339Nano)}
+	h[schemas.HeaderSubject] = []string{strconv.FormatInt(ref, 10)}
+	h[schemas.HeaderContentType] = []string{"application/json"}
+	h[schemas.HeaderReplyTo] = []string{replyTo}
+	h[schemas.HeaderMsgID] = []string{id}
+	if !deadline.IsZero() {
+		h[schemas.HeaderDeadline] = []string{deadline.UTC().Format(time.RFC3339Nano)}
+	}
+	m.Data = data
+	return m
+}
+
+// ErrMalformed marks a request that is not a valid dqm query event.
+var ErrMalformed = errors.New("malformed request")
+
+// DecodeRequest validates a request message: a CloudEvents 1.0 event of
+// type io.dqm.query.request.v1 with JSON data holding query_ref. A decode
+// error still returns the Request with whatever could be read, so the
+// worker can reply to ReplyTo with the reason.
+func DecodeRequest(subject string, h nats.Header, data []byte) (*Request, error) {
+	r := &Request{
+		ID:      get(h, schemas.HeaderID),
+		Source:  get(h, schemas.HeaderSource),
+		ReplyTo: get(h, schemas.HeaderReplyTo),
+	}
+	parts := strings.Split(subject, ".")
+	if len(parts) == 3 && parts[0] == "db" {
+		r.Database, r.Tag = parts[1], parts[2]
+	}
+	ev := cloudevents.New(get(h, schemas.HeaderSpecVersion))
+	ev.SetID(r.ID)
+	ev.SetSource(r.Source)
+	ev.SetType(get(h, schemas.HeaderType))
+	ev.SetSubject(get(h, schemas.HeaderSubject))
+	if t := get(h, schemas.HeaderTime); t != "" {
+		tm, err := time.Parse(time.RFC3339Nano, t)
+		if err != nil {
+			return r, fmt.Errorf("%w: ce-time %q is not RFC 3339", ErrMalformed, t)
+		}
+		r.Time = tm
+		ev.SetTime(tm)
+	}
+	if err := ev.Validate(); err != nil {
+		return r, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if ev.Type() != schemas.TypeQueryRequest {
+		return r, fmt.Errorf("%w: ce-type %q, want %s", ErrMalformed, ev.Type(), schemas.TypeQueryRequest)
+	}
+	if ct := get(h, schemas.HeaderContentType); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return r, fmt.Errorf("%w: content-type %q, want application/json", ErrMalformed, ct)
+	}
+	if d := get(h, schemas.HeaderDeadline); d != "" {
+		tm, err := time.Parse(time.RFC3339Nano, d)
+		if err != nil {
+			return r, fmt.Errorf("%w: ce-dqmdeadline %q is not RFC 3339", ErrMalformed, d)
+		}
+		r.Deadline = tm
+	}
+	if err := json.Unmarshal(data, &r.Data); err != nil {
+		return r, fmt.Errorf("%w: data: %v", ErrMalformed, err)
+	}
+	if r.Data.QueryRef == 0 && !strings.Contains(string(data), `"query_ref"`) {
+		return r, fmt.Errorf("%w: data has no query_ref", ErrMalformed)
+	}
+	return r, nil
+}
+
+// NewReply builds the reply message for a request.
+func NewReply(replyTo, requestID, source string, body []byte) *nats.Msg {
+	m := nats.NewMsg(replyTo)
+	h := m.Header
+	h[schemas.HeaderSpecVersion] = []string{"1.0"}
+	h[schemas.HeaderType] = []string{schemas.TypeQueryResult}
+	h[schemas.HeaderSource] = []string{source}
+	h[schemas.HeaderID] = []string{requestID + "-r"}
+	h[schemas.HeaderRequestID] = []string{requestID}
+	h[schemas.HeaderContentType] = []string{"application/json"}
+	m.Data = body
+	return m
+}
+
+// RequestID is the id of the request a reply answers.
+func RequestID(h nats.Header) string { return get(h, schemas.HeaderRequestID) }
+
+// get reads a header by its exact name first (the common, allocation-free
+// case), then case-insensitively for peers that canonicalise names.
+func get(h nats.Header, name string) string {
+	if v, ok := h[name]; ok && len(v) > 0 {
+		return v[0]
+	}
+	for k, v := range h {
+		if len(v) > 0 && strings.EqualFold(k, name) {
+			return v[0]
+		}
+	}
+	return ""
+}

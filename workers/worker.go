@@ -1,0 +1,271 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dqmhq/dqm/catalog"
+	"github.com/dqmhq/dqm/engines"
+	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/schemas"
+	"github.com/dqmhq/dqm/wire"
+)
+
+// Config is what a worker needs; the lead fills it.
+type Config struct {
+	Database string
+	Label    string   // DQM-<Db>-<NN>-<Tags>
+	Tags     []string // request tags it serves
+	Engine   engines.Engine
+	DSN      string
+	Options  engines.Options
+	Catalog  func() *catalog.Catalog // the current catalog (it is swapped on reload)
+	NC       *nats.Conn
+	Stream   jetstream.Stream
+	Source   string // ce-source of replies, e.g. /dqm/<instance>
+	Logger   *slog.Logger
+	// Observe, if set, is told the outcome of every request.
+	Observe func(tag string, code schemas.Code, queued, ran time.Duration)
+}
+
+// Worker is one queue: one connection, one or more tags.
+type Worker struct {
+	cfg  Config
+	log  *slog.Logger
+	mu   sync.Mutex // serialises use of conn
+	conn engines.Conn
+}
+
+// New returns a worker; Run starts it.
+func New(cfg Config) *Worker {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Worker{cfg: cfg, log: log.With("db", cfg.Database, "queue", cfg.Label)}
+}
+
+// batch is how many messages a tag's puller asks for at once. Slow queries
+// take one at a time so a waiting request is not stuck behind a busy worker
+// while an idle one could run it.
+func batch(tag string) int {
+	switch tag {
+	case schemas.TagFast, schemas.TagCache:
+		return 8
+	}
+	return 1
+}
+
+// Run connects and serves the worker's tags until ctx ends, then stops
+// fetching, finishes the requests it holds and closes the connection.
+// Requests fetched but not started are left unacked for redelivery.
+func (w *Worker) Run(ctx context.Context) error {
+	defer w.closeConn()
+	// Connect now so the first request does not pay for it; if the database
+	// is down, requests reconnect and are answered 503 until it is back.
+	w.mu.Lock()
+	if conn, err := w.cfg.Engine.Open(ctx, w.cfg.DSN, w.cfg.Options); err != nil {
+		w.log.Warn("connect failed; will retry on demand", "err", err)
+	} else {
+		w.conn = conn
+	}
+	w.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(w.cfg.Tags))
+	for _, tag := range w.cfg.Tags {
+		cons, err := w.cfg.Stream.Consumer(ctx, schemas.ConsumerName(w.cfg.Database, tag))
+		if err != nil {
+			return fmt.Errorf("worker %s: consumer %s: %w", w.cfg.Label, tag, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- w.pull(ctx, tag, cons)
+		}()
+	}
+	w.log.Info("worker started", "tags", strings.Join(w.cfg.Tags, ","))
+	wg.Wait()
+	close(errs)
+	w.log.Info("worker stopped")
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+func (w *Worker) pull(ctx context.Context, tag string, cons jetstream.Consumer) error {
+	it, err := cons.Messages(jetstream.PullMaxMessages(batch(tag)))
+	if err != nil {
+		return fmt.Errorf("worker %s: pull %s: %w", w.cfg.Label, tag, err)
+	}
+	stop := context.AfterFunc(ctx, it.Drain)
+	defer stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			w.log.Warn("pull", "tag", tag, "err", err)
+			continue
+		}
+		if ctx.Err() != nil {
+			// Landing: messages drained after the stop are not started;
+			// NAK-less, they are redelivered after AckWait. Nak makes it now.
+			msg.Nak()
+			continue
+		}
+		w.handle(ctx, tag, msg)
+	}
+}
+
+// handle answers one message. The reply is published before the ack: a
+// crash between the two redelivers a request whose requester already has
+// its answer, which it ignores (one request, one reply, by id).
+func (w *Worker) handle(ctx context.Context, tag string, msg jetstream.Msg) {
+	start := time.Now()
+	req, err := wire.DecodeRequest(msg.Subject(), msg.Headers(), msg.Data())
+	var res *schemas.Result
+	var queued time.Duration
+	if err != nil {
+		res = schemas.Failure(req.Database, req.Data.QueryRef, schemas.Errorf(schemas.CodeBadRequest, err.Error()))
+	} else {
+		if !req.Time.IsZero() {
+			queued = start.Sub(req.Time)
+		}
+		res = w.serve(ctx, tag, req)
+	}
+	res.QueueUsed = tag
+	if res.Status == 0 {
+		res.Status = res.Error.Status()
+	}
+	if req.ReplyTo != "" {
+		body := res.AppendJSON(make([]byte, 0, 256+len(res.Rows)))
+		if err := w.cfg.NC.PublishMsg(wire.NewReply(req.ReplyTo, req.ID, w.cfg.Source, body)); err != nil {
+			// No reply could be sent: leave the request for redelivery.
+			w.log.Warn("reply failed; leaving request for redelivery", "request_id", req.ID, "err", err)
+			msg.Nak()
+			return
+		}
+	}
+	if err := msg.Ack(); err != nil {
+		w.log.Warn("ack", "request_id", req.ID, "err", err)
+	}
+	if w.cfg.Observe != nil {
+		w.cfg.Observe(tag, res.Error, queued, time.Since(start))
+	}
+}
+
+// serve runs a decoded request and returns its reply body.
+func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request) *schemas.Result {
+	ref := req.Data.QueryRef
+	fail := func(err error) *schemas.Result { return schemas.Failure(req.Database, ref, err) }
+	if req.Database != w.cfg.Database {
+		return fail(schemas.Errorf(schemas.CodeInvalidDatabase, "Invalid database selection"))
+	}
+	if !req.Deadline.IsZero() && !time.Now().Before(req.Deadline) {
+		return fail(schemas.Errorf(schemas.CodeTimeout, "deadline passed while queued"))
+	}
+	cat := w.cfg.Catalog()
+	if cat == nil {
+		return fail(schemas.Errorf(schemas.CodeUnavailable, "catalog not loaded"))
+	}
+	q, ok := cat.Lookup(ref)
+	if !ok {
+		return fail(schemas.Errorf(schemas.CodeQueryNotFound, "queryref not found or not public"))
+	}
+	vals, err := params.Decode(params.Raw(req.Data.Params))
+	if err == nil {
+		err = vals.Check(q.Template)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	stmts := make([]engines.Statement, len(q.Statements))
+	for i, s := range q.Statements {
+		args, err := vals.Bind(s)
+		if err != nil {
+			return fail(err)
+		}
+		stmts[i] = engines.Statement{SQL: s.SQL, Args: args}
+	}
+	deadline := time.Now().Add(q.Timeout)
+	if !req.Deadline.IsZero() && req.Deadline.Before(deadline) {
+		deadline = req.Deadline
+	}
+	rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	start := time.Now()
+	out, err := w.run(rctx, stmts)
+	elapsed := time.Since(start)
+	if err != nil {
+		w.log.Info("query failed", "ref", ref, "request_id", req.ID, "err", err)
+		return fail(err)
+	}
+	res := &schemas.Result{
+		Success: true, QueryRef: ref, Database: req.Database, Description: q.Description,
+		Rows: out.Rows, RowCount: out.RowCount, ColumnCount: len(out.Columns),
+		ExecutionTimeMS: elapsed.Milliseconds(),
+	}
+	if out.Columns == nil {
+		res.AffectedRows = out.Affected
+	}
+	if unused := vals.Unused(q.Template); len(unused) > 0 {
+		res.Message = "unused parameters: " + strings.Join(unused, ", ")
+	}
+	return res
+}
+
+// run executes on the worker's connection, connecting first if needed. A
+// deadlock or serialization failure is retried once; a lost connection is
+// dropped so the next request reconnects, and answered 503.
+func (w *Worker) run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.conn == nil {
+		conn, err := w.cfg.Engine.Open(ctx, w.cfg.DSN, w.cfg.Options)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		w.conn = conn
+	}
+	res, err := w.conn.Run(ctx, stmts)
+	if err != nil && engines.IsRetryable(err) {
+		res, err = w.conn.Run(ctx, stmts)
+	}
+	if err != nil && engines.IsConnLost(err) {
+		w.log.Warn("connection lost; reconnecting on next request", "err", err)
+		w.conn.Close()
+		w.conn = nil
+	}
+	return res, err
+}
+
+// unavailable turns a connect failure into a 503 that names no DSN.
+func unavailable(err error) error {
+	if schemas.CodeOf(err) == schemas.CodeUnavailable {
+		return err
+	}
+	return &schemas.Error{Code: schemas.CodeUnavailable, Message: "database unavailable", Err: err}
+}
+
+func (w *Worker) closeConn() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.conn != nil {
+		w.conn.Close()
+		w.conn = nil
+	}
+}
