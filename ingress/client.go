@@ -49,8 +49,9 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
-	c.prefix = nc.NewRespInbox()
-	c.prefix = c.prefix[:strings.LastIndexByte(c.prefix, '.')+1]
+	// An inbox of its own: nats.go's request mux (used for PubAcks) owns
+	// the prefix of NewRespInbox, and sharing it mixes the two streams.
+	c.prefix = nats.NewInbox() + "."
 	c.sub, err = nc.Subscribe(c.prefix+"*", c.deliver)
 	if err != nil {
 		return nil, fmt.Errorf("reply subscription: %w", err)

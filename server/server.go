@@ -88,7 +88,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (s *Server
 		deps := lead.Deps{NC: s.nc, JS: js, Engine: newEngine(), Instance: s.instance, Logger: log}
 		if db.Engine == "sqlite" {
 			if err := prepareSQLite(db); err != nil {
-				return nil, err
+				// Not fatal: the database stays not ready and is retried.
+				log.Warn("sqlite directory", "db", name, "err", err)
 			}
 			if name == "demo" {
 				deps.Seed = schemas.DemoSQLite()

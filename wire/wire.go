@@ -64,7 +64,12 @@ func DecodeRequest(subject string, h nats.Header, data []byte) (*Request, error)
 	if len(parts) == 3 && parts[0] == "db" {
 		r.Database, r.Tag = parts[1], parts[2]
 	}
-	ev := cloudevents.New(get(h, schemas.HeaderSpecVersion))
+	// The SDK's event for an unknown spec version has no attribute writer
+	// (its setters panic), so the version is checked first.
+	if sv := get(h, schemas.HeaderSpecVersion); sv != "1.0" {
+		return r, fmt.Errorf("%w: ce-specversion %q, want 1.0", ErrMalformed, sv)
+	}
+	ev := cloudevents.New("1.0")
 	ev.SetID(r.ID)
 	ev.SetSource(r.Source)
 	ev.SetType(get(h, schemas.HeaderType))

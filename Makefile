@@ -1,0 +1,57 @@
+# dqm: `make run` starts the demo gateway; `make test` runs every test.
+GO        ?= go
+TOOLS     := $(CURDIR)/.tools
+STATICCHECK := $(TOOLS)/staticcheck
+PKGS      := ./...
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build run test test-short lint fmt vet staticcheck fuzz bench compose-up compose-check clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/dqm ./cmd/dqm
+
+## run: the demo gateway (embedded NATS, SQLite demo database, REST on 127.0.0.1:8080)
+run: build
+	./bin/dqm serve -config deploy/dqm.demo.json
+
+## test: formatting, vet, staticcheck, then every test with the race detector
+test: lint
+	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./params/
+
+test-short:
+	$(GO) test -count=1 $(PKGS)
+
+lint: fmt vet staticcheck
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+	$(GO) vet -tags db2 ./engines/db2/ 2>/dev/null || echo "vet -tags db2 skipped: IBM CLI library not installed (expected here)"
+
+$(STATICCHECK):
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.7.0
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) $(PKGS)
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./params/
+
+## bench: dqm vs the direct driver, same run; writes bench/REPORT.md
+bench:
+	$(GO) run ./bench -out bench/REPORT.md
+
+compose-up:
+	docker compose -f compose.yaml up -d
+
+compose-check:
+	docker compose -f compose.yaml config -q
+
+clean:
+	rm -rf bin data

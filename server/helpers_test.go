@@ -1,0 +1,80 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/dqmhq/dqm/server"
+)
+
+// testConfig is the demo configuration on random ports and temp dirs, with
+// the test catalog file beside the demo's queries table.
+func testConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg := config.Default()
+	dir := t.TempDir()
+	cfg.NATS.Listen = "127.0.0.1:0"
+	cfg.NATS.StoreDir = filepath.Join(dir, "nats")
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	demo := cfg.Databases["demo"]
+	demo.DSN = config.DSN(filepath.Join(dir, "demo.db"))
+	abs, err := filepath.Abs("testdata/catalog.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo.Catalog.File = abs
+	return cfg
+}
+
+// start runs an instance and waits until every database is ready.
+func start(t *testing.T, cfg *config.Config) *server.Server {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := server.Start(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	testutil.Eventually(t, 15*time.Second, "databases ready", s.Ready)
+	return s
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(bytes.TrimSpace(p))); return len(p), nil }
+
+// call sends a request and decodes the JSON body into a map.
+func call(t *testing.T, s *server.Server, method, path, body string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+s.HTTPAddr()+path, bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("%s %s: body is not JSON: %v: %s", method, path, err, raw)
+	}
+	return resp.StatusCode, m, resp.Header
+}
