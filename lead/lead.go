@@ -2,9 +2,11 @@ package lead
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +18,7 @@ import (
 	"github.com/dqmhq/dqm/catalog"
 	"github.com/dqmhq/dqm/config"
 	"github.com/dqmhq/dqm/engines"
+	"github.com/dqmhq/dqm/metrics"
 	"github.com/dqmhq/dqm/params"
 	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/workers"
@@ -33,17 +36,25 @@ const (
 type Deps struct {
 	NC       *nats.Conn
 	JS       jetstream.JetStream
+	Leaders  jetstream.KeyValue // dqm_leaders: leases and plans
+	Status   jetstream.KeyValue // dqm_status: one key per database and instance
 	Engine   engines.Engine
 	Instance string
 	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
 	// Seed, if set, runs on the Lead's connection after dqm's own DDL (the
 	// demo database's fixture).
 	Seed string
-	// Observe is passed to every worker.
-	Observe func(db, tag string, code schemas.Code, queued, ran time.Duration)
+	// Tick is how often the Lead looks at lag and plans (default 250 ms).
+	Tick time.Duration
+	// CacheEntries, if set, reports the instance's cache size for status.
+	CacheEntries func(db string) int
 }
 
-// Lead runs one database.
+// Lead runs one database on this instance. Every instance runs one per
+// database; the one holding the lease in dqm_leaders is *the* Lead: it
+// decides how many workers each tag needs and publishes heartbeats. Every
+// instance runs its share of that plan.
 type Lead struct {
 	db   *config.Database
 	deps Deps
@@ -52,6 +63,14 @@ type Lead struct {
 	catalog atomic.Pointer[catalog.Catalog]
 	state   atomic.Value // string
 	beat    atomic.Value // time.Time of the last successful check
+	leader  atomic.Bool
+	nudge   chan struct{}
+	pool    atomic.Pointer[pool]
+
+	mu      sync.Mutex
+	plan    map[string]int // desired workers per tag, cluster-wide
+	members []string       // live instances of this database, sorted
+	lag     map[string]Load
 }
 
 // New returns the Lead of db; Run starts it.
@@ -59,9 +78,20 @@ func New(db *config.Database, deps Deps) *Lead {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
-	l := &Lead{db: db, deps: deps, log: deps.Logger.With("db", db.Name, "queue", Label(db, 0, nil))}
+	if deps.Tick <= 0 {
+		deps.Tick = 250 * time.Millisecond
+	}
+	l := &Lead{db: db, deps: deps, nudge: make(chan struct{}, 1), lag: map[string]Load{}}
+	l.log = deps.Logger.With("db", db.Name, "queue", Label(db, 0, LeadTags(db)))
 	l.state.Store(StateConnecting)
 	l.beat.Store(time.Time{})
+	l.plan = map[string]int{}
+	for _, t := range db.Tags() {
+		if q := db.Queues[t]; q.Max > 0 {
+			// A tag starts with at least one worker, as in the seed.
+			l.plan[t] = max(q.Min, 1)
+		}
+	}
 	return l
 }
 
@@ -77,107 +107,403 @@ func (l *Lead) LastHeartbeat() time.Time { return l.beat.Load().(time.Time) }
 // Ready reports whether the database is connected and its catalog loaded.
 func (l *Lead) Ready() bool { return l.State() == StateConnected && l.Catalog() != nil }
 
+// Desired is the Lead's plan for a tag: workers across all instances.
+func (l *Lead) Desired(tag string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.plan[tag]
+}
+
+// Workers is how many workers of tag run on this instance.
+func (l *Lead) Workers(tag string) int {
+	if p := l.pool.Load(); p != nil {
+		return p.count(tag)
+	}
+	return 0
+}
+
+// IsLeader reports whether this instance holds the database's lease.
+func (l *Lead) IsLeader() bool { return l.leader.Load() }
+
 // Engine is the engine's name.
 func (l *Lead) Engine() string { return l.deps.Engine.Name() }
 
-// Run launches the database in order — stream and consumers, connection,
-// catalog, workers — and serves until ctx ends; then it stops the workers
-// (each finishes what it runs) and closes the Lead's connection. A
-// database that cannot be reached does not fail Run: it stays not ready
-// and the Lead keeps retrying with backoff.
+func (l *Lead) setState(s string) {
+	if old := l.state.Swap(s); old != s {
+		l.log.Info("state", "from", old, "to", s)
+	}
+	if l.deps.Metrics != nil {
+		l.deps.Metrics.SetState(l.db.Name, s)
+	}
+}
+
+// Run launches the database in the seed's order — stream and consumers,
+// connection, catalog, workers — and manages it until ctx ends; then it
+// lands: it gives up the lease, stops the workers (each finishes what it
+// runs), and closes the Lead's connection. A database that cannot be
+// reached does not fail Run: it stays not ready while the Lead retries.
 func (l *Lead) Run(ctx context.Context) error {
 	st, err := EnsureStream(ctx, l.deps.JS, l.db)
 	if err != nil {
 		return err
 	}
-	l.log.Info("stream ready", "stream", schemas.StreamName(l.db.Name))
-	conn := l.connect(ctx)
-	if conn == nil {
-		return nil // ctx ended while retrying
-	}
-	defer conn.Close()
-	if err := l.loadCatalog(ctx, conn); err != nil {
-		l.log.Error("catalog", "err", err)
-	}
-	var wg sync.WaitGroup
-	for _, w := range Plan(l.db) {
-		worker := workers.New(workers.Config{
-			Database: l.db.Name, Label: w.Label, Tags: w.Tags,
+	l.log.Info("launch: stream and consumers ready", "stream", schemas.StreamName(l.db.Name))
+	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorkers()
+	pool := newPool(workerCtx, func(n int, tags []string) *workers.Worker {
+		return workers.New(workers.Config{
+			Database: l.db.Name, Label: Label(l.db, n, tags), Tags: tags,
 			Engine: l.deps.Engine, DSN: l.db.DSN.Reveal(),
 			Options: engines.Options{StmtCacheSize: l.db.StmtCacheSize},
 			Catalog: l.Catalog, NC: l.deps.NC, Stream: st,
 			Source: "/dqm/" + l.deps.Instance, Logger: l.deps.Logger,
-			Observe: l.observe,
+			Observe: l.observe, Pulled: l.pulled,
 		})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := worker.Run(ctx); err != nil {
-				l.log.Error("worker", "label", w.Label, "err", err)
-			}
-		}()
+	})
+	l.pool.Store(pool)
+	stopDLQ, err := DeadLetters(ctx, l.deps.NC, st, l.db.Name, "/dqm/"+l.deps.Instance, l.log)
+	if err != nil {
+		return err
 	}
-	l.log.Info("database launched", "workers", len(Plan(l.db)))
-	l.watch(ctx, conn)
-	wg.Wait()
-	l.log.Info("database landed")
+	defer stopDLQ()
+	lease := NewLease(l.deps.Leaders, l.db.Name, l.deps.Instance)
+	m := &manager{Lead: l, st: st, pool: pool, lease: lease, scalers: map[string]*Scaler{}}
+	m.run(ctx)
+	// Landing: hand the lead over at once, then stop fetching and finish.
+	l.log.Info("landing: release lease, stop workers")
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	lease.Release(rctx)
+	if l.deps.Status != nil {
+		l.deps.Status.Delete(rctx, l.statusKey())
+	}
+	cancel()
+	l.leader.Store(false)
+	pool.stop()
+	if m.conn != nil {
+		m.conn.Close()
+	}
+	l.setState(StateDisconnected)
+	l.log.Info("landing: database landed")
 	return nil
 }
 
+func (l *Lead) statusKey() string { return l.db.Name + "." + l.deps.Instance }
+
 func (l *Lead) observe(tag string, code schemas.Code, queued, ran time.Duration) {
-	if l.deps.Observe != nil {
-		l.deps.Observe(l.db.Name, tag, code, queued, ran)
+	if l.deps.Metrics != nil {
+		l.deps.Metrics.Observe(l.db.Name, tag, string(code), queued, ran)
 	}
 }
 
-// connect opens the Lead's connection, retrying with capped exponential
-// backoff and jitter until it succeeds or ctx ends.
-func (l *Lead) connect(ctx context.Context) engines.Conn {
-	backoff := Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second}
+// pulled nudges the scaler: a request was just taken off a queue.
+func (l *Lead) pulled(string) {
+	select {
+	case l.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// manager is the state of one Run.
+type manager struct {
+	*Lead
+	st      jetstream.Stream
+	pool    *pool
+	lease   *Lease
+	conn    engines.Conn
+	backoff Backoff
+	retryAt time.Time
+	scalers map[string]*Scaler
+}
+
+func (m *manager) run(ctx context.Context) {
+	refresh := max(m.db.LeadTTL()/3, 100*time.Millisecond)
+	tick := time.NewTicker(m.deps.Tick)
+	defer tick.Stop()
+	var nextCheck, nextRefresh, nextBeat time.Time
+	m.backoff = Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second}
+	m.pool.start(0, "lead", LeadTags(m.db))
 	for {
-		conn, err := l.deps.Engine.Open(ctx, l.db.DSN.Reveal(), engines.Options{StmtCacheSize: l.db.StmtCacheSize})
-		if err == nil {
-			l.setConnected()
-			return conn
+		now := time.Now()
+		if m.conn == nil && !now.Before(m.retryAt) {
+			m.connect(ctx)
+			nextCheck = now.Add(m.db.Heartbeat())
+		} else if m.conn != nil && !now.Before(nextCheck) {
+			m.check(ctx)
+			nextCheck = now.Add(m.db.Heartbeat())
 		}
-		l.state.Store(StateError)
-		wait := backoff.Next()
-		l.log.Warn("connect failed", "err", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
+		m.apply()
+		if !now.Before(nextRefresh) {
+			m.refresh(ctx)
+			nextRefresh = now.Add(refresh)
 		}
-	}
-}
-
-func (l *Lead) setConnected() {
-	if l.State() != StateConnected {
-		l.log.Info("connected")
-	}
-	l.state.Store(StateConnected)
-	l.beat.Store(time.Now())
-}
-
-// watch checks the connection every heartbeat until ctx ends.
-func (l *Lead) watch(ctx context.Context, conn engines.Conn) {
-	t := time.NewTicker(l.db.Heartbeat())
-	defer t.Stop()
-	for {
+		if m.IsLeader() {
+			m.scale(ctx, now)
+			m.apply()
+			if !now.Before(nextBeat) {
+				m.publishHeartbeat()
+				nextBeat = now.Add(m.db.Heartbeat())
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			err := conn.Ping(pctx)
-			cancel()
-			if err != nil {
-				l.state.Store(StateError)
-				l.log.Warn("heartbeat failed", "err", err)
-				continue
-			}
-			l.setConnected()
+		case <-tick.C:
+		case <-m.nudge:
 		}
+	}
+}
+
+// connect opens the Lead's connection and loads the catalog; on failure
+// the next attempt waits a capped exponential backoff with jitter.
+func (m *manager) connect(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := m.deps.Engine.Open(cctx, m.db.DSN.Reveal(), engines.Options{StmtCacheSize: m.db.StmtCacheSize})
+	if err != nil {
+		m.setState(StateError)
+		wait := m.backoff.Next()
+		m.retryAt = time.Now().Add(wait)
+		m.log.Warn("connect failed", "err", err, "retry_in", wait.Round(time.Millisecond))
+		m.countBeat("error")
+		return
+	}
+	m.conn = conn
+	m.backoff.Reset()
+	m.beat.Store(time.Now())
+	m.countBeat("ok")
+	if err := m.loadCatalog(ctx, conn); err != nil {
+		m.log.Error("catalog", "err", err)
+	}
+	m.setState(StateConnected)
+}
+
+// check pings the connection: the seed's heartbeat check.
+func (m *manager) check(ctx context.Context) {
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err := m.conn.Ping(pctx)
+	cancel()
+	if err != nil {
+		m.log.Warn("heartbeat check failed; reconnecting", "err", err)
+		m.countBeat("error")
+		m.setState(StateError)
+		m.conn.Close()
+		m.conn = nil
+		m.retryAt = time.Now().Add(m.backoff.Next())
+		return
+	}
+	m.countBeat("ok")
+	m.beat.Store(time.Now())
+	m.setState(StateConnected)
+}
+
+func (m *manager) countBeat(result string) {
+	if m.deps.Metrics != nil {
+		m.deps.Metrics.Heartbeats.WithLabelValues(m.db.Name, result).Inc()
+	}
+}
+
+// refresh renews or takes the lease, writes this instance's status (which
+// is also its membership), and reads the members and, if not leading, the
+// Lead's plan.
+func (m *manager) refresh(ctx context.Context) {
+	held, err := m.lease.Try(ctx)
+	if err != nil {
+		m.log.Warn("lease", "err", err)
+	}
+	if was := m.leader.Swap(held); was != held {
+		if held {
+			m.log.Info("took the Lead lease")
+		} else {
+			m.log.Info("lost the Lead lease")
+		}
+		if m.deps.Metrics != nil {
+			m.deps.Metrics.Leader.WithLabelValues(m.db.Name).Set(map[bool]float64{true: 1}[held])
+		}
+	}
+	if m.deps.Status != nil {
+		b, _ := json.Marshal(m.heartbeat())
+		if _, err := m.deps.Status.Put(ctx, m.statusKey(), b); err != nil {
+			m.log.Warn("status", "err", err)
+		}
+		m.readMembers(ctx)
+	}
+	if held {
+		m.writePlan(ctx)
+	} else {
+		m.readPlan(ctx)
+	}
+}
+
+func (m *manager) readMembers(ctx context.Context) {
+	lister, err := m.deps.Status.ListKeysFiltered(ctx, m.db.Name+".*")
+	if err != nil {
+		return
+	}
+	var members []string
+	for k := range lister.Keys() {
+		members = append(members, strings.TrimPrefix(k, m.db.Name+"."))
+	}
+	slices.Sort(members)
+	m.mu.Lock()
+	m.members = members
+	m.mu.Unlock()
+}
+
+func (m *manager) planKey() string { return m.db.Name + ".plan" }
+
+func (m *manager) writePlan(ctx context.Context) {
+	m.mu.Lock()
+	p := schemas.Plan{Leader: m.deps.Instance, Workers: maps(m.plan), Time: time.Now().UTC()}
+	m.mu.Unlock()
+	b, _ := json.Marshal(p)
+	if _, err := m.deps.Leaders.Put(ctx, m.planKey(), b); err != nil {
+		m.log.Warn("plan", "err", err)
+	}
+}
+
+func (m *manager) readPlan(ctx context.Context) {
+	e, err := m.deps.Leaders.Get(ctx, m.planKey())
+	if err != nil {
+		return // no Lead yet: keep the last plan (min counts at start)
+	}
+	var p schemas.Plan
+	if json.Unmarshal(e.Value(), &p) == nil && p.Workers != nil {
+		m.mu.Lock()
+		m.plan = p.Workers
+		m.mu.Unlock()
+	}
+}
+
+func maps(in map[string]int) map[string]int {
+	out := make(map[string]int, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+// scale reads each tag's consumer and lets its scaler decide; a changed
+// plan is logged, counted and written at once.
+func (m *manager) scale(ctx context.Context, now time.Time) {
+	changed := false
+	for _, tag := range m.db.Tags() {
+		q := m.db.Queues[tag]
+		if q.Max == 0 {
+			continue
+		}
+		cons, err := m.st.Consumer(ctx, schemas.ConsumerName(m.db.Name, tag))
+		if err != nil {
+			continue
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			continue
+		}
+		s := m.scalers[tag]
+		if s == nil {
+			s = &Scaler{UpEvery: m.deps.Tick, DownAfter: m.db.ScaleDownAfter()}
+			m.scalers[tag] = s
+		}
+		m.mu.Lock()
+		cur := m.plan[tag]
+		load := Load{Pending: info.NumPending, AckPending: info.NumAckPending, Workers: cur, Min: q.Min, Max: q.Max}
+		m.lag[tag] = load
+		n, why := s.Decide(now, load)
+		if n != cur {
+			m.plan[tag] = n
+			changed = true
+		}
+		m.mu.Unlock()
+		if mt := m.deps.Metrics; mt != nil {
+			mt.Lag.WithLabelValues(m.db.Name, tag).Set(float64(load.Lag()))
+			mt.Desired.WithLabelValues(m.db.Name, tag).Set(float64(n))
+		}
+		if n != cur {
+			dir := "up"
+			if n < cur {
+				dir = "down"
+			}
+			m.log.Info("scale", "tag", tag, "from", cur, "to", n, "reason", why,
+				"pending", load.Pending, "ack_pending", load.AckPending)
+			if m.deps.Metrics != nil {
+				m.deps.Metrics.ScaleDecisions.WithLabelValues(m.db.Name, tag, dir).Inc()
+			}
+		}
+	}
+	if changed {
+		m.writePlan(ctx)
+	}
+}
+
+// apply runs this instance's share of the plan.
+func (m *manager) apply() {
+	m.mu.Lock()
+	members := m.members
+	idx := slices.Index(members, m.deps.Instance)
+	if idx < 0 {
+		// Not listed yet (first refresh pending): count ourselves in.
+		members = append(slices.Clone(members), m.deps.Instance)
+		slices.Sort(members)
+		idx = slices.Index(members, m.deps.Instance)
+	}
+	plan := maps(m.plan)
+	m.mu.Unlock()
+	for _, tag := range m.db.Tags() {
+		if m.db.Queues[tag].Max == 0 {
+			continue
+		}
+		n := share(plan[tag], len(members), idx)
+		m.pool.resize(tag, n)
+		if m.deps.Metrics != nil {
+			m.deps.Metrics.Workers.WithLabelValues(m.db.Name, tag).Set(float64(n))
+		}
+	}
+}
+
+// share is instance i's part of n workers spread over k instances: the
+// first n%k instances (in sorted order) run one more.
+func share(n, k, i int) int {
+	if k <= 0 {
+		return n
+	}
+	s := n / k
+	if i < n%k {
+		s++
+	}
+	return s
+}
+
+// heartbeat is this instance's status for KV and, from the Lead, the
+// heartbeat subject.
+func (m *manager) heartbeat() schemas.Heartbeat {
+	hb := schemas.Heartbeat{
+		Database: m.db.Name, Instance: m.deps.Instance, Leader: m.IsLeader(), State: m.State(), Time: time.Now().UTC(),
+	}
+	if c := m.Catalog(); c != nil {
+		hb.CatalogEntries = c.Len()
+	}
+	if m.deps.CacheEntries != nil {
+		hb.CacheEntries = m.deps.CacheEntries(m.db.Name)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, w := range m.pool.all() {
+		processed, failed := w.Stats()
+		qs := schemas.QueueStatus{Label: w.Label(), Tags: w.Tags(), Processed: processed, Failed: failed}
+		for _, t := range w.Tags() {
+			qs.Workers += m.plan[t]
+			qs.Pending += m.lag[t].Pending
+			qs.AckPending += m.lag[t].AckPending
+		}
+		hb.Queues = append(hb.Queues, qs)
+	}
+	return hb
+}
+
+func (m *manager) publishHeartbeat() {
+	b, _ := json.Marshal(m.heartbeat())
+	if err := m.deps.NC.Publish(schemas.HeartbeatSubject(m.db.Name), b); err != nil {
+		m.log.Warn("heartbeat publish", "err", err)
 	}
 }
 
@@ -219,7 +545,7 @@ func (l *Lead) loadCatalog(ctx context.Context, conn engines.Conn) error {
 		errs = append(errs, err)
 	}
 	l.catalog.Store(cat)
-	l.log.Info("catalog loaded", "entries", cat.Len())
+	l.log.Info("launch: catalog loaded", "entries", cat.Len())
 	return errors.Join(errs...)
 }
 

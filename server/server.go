@@ -16,12 +16,12 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nuid"
 
 	"github.com/dqmhq/dqm/catalog"
 	"github.com/dqmhq/dqm/config"
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/lead"
+	"github.com/dqmhq/dqm/metrics"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -38,6 +38,9 @@ type Server struct {
 	http   *http.Server
 	ln     net.Listener
 
+	metrics *metrics.Metrics
+	opts    Options
+
 	cancel context.CancelFunc // stops the leads and their workers
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -47,12 +50,14 @@ type Server struct {
 
 // Start launches an instance. The HTTP listener is open when it returns;
 // databases become ready in the background (see /readyz).
-func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (s *Server, err error) {
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (s *Server, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	host, _ := os.Hostname()
-	s = &Server{cfg: cfg, log: log, instance: host + "-" + nuid.Next()[:6], leads: map[string]*lead.Lead{}, done: make(chan struct{})}
+	s = &Server{cfg: cfg, log: log, instance: instanceID(), leads: map[string]*lead.Lead{}, done: make(chan struct{})}
+	for _, o := range opts {
+		o(&s.opts)
+	}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -78,6 +83,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (s *Server
 	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance)); err != nil {
 		return nil, err
 	}
+	leaders, status, err := ensureBuckets(ctx, js, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = metrics.New()
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	for name, db := range cfg.Databases {
@@ -85,7 +95,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (s *Server
 		if !ok {
 			return nil, fmt.Errorf("databases.%s.engine: %s is not built into this binary", name, db.Engine)
 		}
-		deps := lead.Deps{NC: s.nc, JS: js, Engine: newEngine(), Instance: s.instance, Logger: log}
+		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: newEngine(),
+			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick}
 		if db.Engine == "sqlite" {
 			if err := prepareSQLite(db); err != nil {
 				// Not fatal: the database stays not ready and is retried.
@@ -107,6 +118,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (s *Server
 		MaxBodyBytes:         cfg.HTTP.MaxBodyBytes,
 		MaxQueriesPerRequest: cfg.HTTP.MaxQueriesPerRequest,
 	})
+	rest.Handle("GET /metrics", s.metrics.Handler())
 	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
@@ -132,6 +144,15 @@ func prepareSQLite(db *config.Database) error {
 	}
 	return os.MkdirAll(filepath.Dir(path), 0o755)
 }
+
+// Instance is this instance's id (hostname plus a random suffix).
+func (s *Server) Instance() string { return s.instance }
+
+// Lead returns the lead of a database on this instance.
+func (s *Server) Lead(db string) *lead.Lead { return s.leads[db] }
+
+// Metrics are the instance's metrics.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // HTTPAddr is the address HTTP listens on.
 func (s *Server) HTTPAddr() string { return s.ln.Addr().String() }

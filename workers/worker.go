@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -34,6 +35,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// Observe, if set, is told the outcome of every request.
 	Observe func(tag string, code schemas.Code, queued, ran time.Duration)
+	// Pulled, if set, is called when a request is taken off a queue: the
+	// lead's scaler reacts to it at once instead of at its next poll.
+	Pulled func(tag string)
 }
 
 // Worker is one queue: one connection, one or more tags.
@@ -42,7 +46,18 @@ type Worker struct {
 	log  *slog.Logger
 	mu   sync.Mutex // serialises use of conn
 	conn engines.Conn
+
+	processed, failed atomic.Uint64
 }
+
+// Stats are the requests the worker answered, and how many of them failed.
+func (w *Worker) Stats() (processed, failed uint64) { return w.processed.Load(), w.failed.Load() }
+
+// Label is the worker's queue label.
+func (w *Worker) Label() string { return w.cfg.Label }
+
+// Tags are the request tags it serves.
+func (w *Worker) Tags() []string { return w.cfg.Tags }
 
 // New returns a worker; Run starts it.
 func New(cfg Config) *Worker {
@@ -127,6 +142,9 @@ func (w *Worker) pull(ctx context.Context, tag string, cons jetstream.Consumer) 
 			msg.Nak()
 			continue
 		}
+		if w.cfg.Pulled != nil {
+			w.cfg.Pulled(tag)
+		}
 		w.handle(ctx, tag, msg)
 	}
 }
@@ -162,6 +180,10 @@ func (w *Worker) handle(ctx context.Context, tag string, msg jetstream.Msg) {
 	}
 	if err := msg.Ack(); err != nil {
 		w.log.Warn("ack", "request_id", req.ID, "err", err)
+	}
+	w.processed.Add(1)
+	if !res.Success {
+		w.failed.Add(1)
 	}
 	if w.cfg.Observe != nil {
 		w.cfg.Observe(tag, res.Error, queued, time.Since(start))

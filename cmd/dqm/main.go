@@ -9,15 +9,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/dqmhq/dqm/config"
 	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/server"
 )
@@ -28,7 +30,7 @@ var version = "dev"
 const usage = `usage: dqm <command> [-config dqm.json] [args]
   serve                       run the gateway (embedded NATS by default)
   query <db> <ref> [params]   run a catalog query; params is JSON of typed groups
-  status                      print the databases' status from a running instance
+  status [db]                 print every instance's queues, read from NATS KV
   catalog check               validate the configuration
   version                     print the version`
 
@@ -71,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "query":
 		return query(ctx, cfg, fs.Args(), stdout, stderr)
 	case "status":
-		return status(ctx, cfg, stdout, stderr)
+		return status(ctx, cfg, fs.Args(), stdout, stderr)
 	case "catalog check":
 		fmt.Fprintln(stdout, "configuration ok:", len(cfg.Databases), "databases")
 		return 0
@@ -142,19 +144,27 @@ func query(ctx context.Context, cfg *config.Config, args []string, stdout, stder
 	return 0
 }
 
-// status prints the running instance's status body.
-func status(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer) int {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+// status prints the status table that every instance keeps in KV.
+func status(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+cfg.HTTP.Listen+"/api/conduit/status", nil)
-	resp, err := http.DefaultClient.Do(req)
+	nc, err := server.Connect(cfg.NATS, nil, "dqm status")
+	if err != nil {
+		fmt.Fprintln(stderr, "nats:", err)
+		return 1
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	db := ""
+	if len(args) > 0 {
+		db = args[0]
+	}
+	hbs, err := lead.ReadStatus(ctx, js, db)
 	if err != nil {
 		fmt.Fprintln(stderr, "status:", err)
 		return 1
 	}
-	defer resp.Body.Close()
-	if _, err := io.Copy(stdout, resp.Body); err != nil {
-		fmt.Fprintln(stderr, "status:", err)
+	if err := lead.WriteStatusTable(stdout, hbs); err != nil {
 		return 1
 	}
 	return 0

@@ -1,6 +1,9 @@
 package testutil
 
 import (
+	"fmt"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,4 +39,68 @@ func Connect(t testing.TB, ns *natsserver.Server) *nats.Conn {
 	}
 	t.Cleanup(nc.Close)
 	return nc
+}
+
+// Cluster starts n embedded nats-servers with JetStream, routed into one
+// cluster on random loopback ports, and waits until JetStream has a meta
+// leader. They shut down when the test ends.
+func Cluster(t testing.TB, n int) []*natsserver.Server {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		ports[i] = freePort(t)
+	}
+	var routes []string
+	for _, p := range ports {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	servers := make([]*natsserver.Server, n)
+	for i := range servers {
+		opts := &natsserver.Options{
+			ServerName: fmt.Sprintf("n%d", i), Host: "127.0.0.1", Port: natsserver.RANDOM_PORT,
+			JetStream: true, StoreDir: t.TempDir(), NoSigs: true,
+			Cluster: natsserver.ClusterOpts{Name: "dqm-test", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  natsserver.RoutesFromStr(strings.Join(routes, ",")),
+		}
+		ns, err := natsserver.NewServer(opts)
+		if err != nil {
+			t.Fatalf("cluster node %d: %v", i, err)
+		}
+		go ns.Start()
+		servers[i] = ns
+		t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	}
+	for _, ns := range servers {
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatal("cluster node not ready")
+		}
+	}
+	Eventually(t, 20*time.Second, "JetStream meta leader", func() bool {
+		for _, ns := range servers {
+			if ns.JetStreamIsLeader() {
+				return true
+			}
+		}
+		return false
+	})
+	return servers
+}
+
+// URLs is the client URL list of servers.
+func URLs(servers []*natsserver.Server) string {
+	var urls []string
+	for _, ns := range servers {
+		urls = append(urls, ns.ClientURL())
+	}
+	return strings.Join(urls, ",")
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

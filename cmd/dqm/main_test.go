@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/dqmhq/dqm/server"
+)
+
+func TestCLI(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.NATS.Listen = "127.0.0.1:0"
+	cfg.NATS.StoreDir = filepath.Join(dir, "nats")
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Databases["demo"].DSN = config.DSN(filepath.Join(dir, "demo.db"))
+	s, err := server.Start(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	testutil.Eventually(t, 10*time.Second, "ready", s.Ready)
+	// Another process would use a config pointing at the instance's NATS.
+	path := filepath.Join(dir, "cli.json")
+	os.WriteFile(path, []byte(`{"nats":{"url":"`+s.NATS().ConnectedUrl()+`"}}`), 0o644)
+	testutil.Eventually(t, 10*time.Second, "lead", s.Lead("demo").IsLeader)
+	testutil.Eventually(t, 10*time.Second, "status in KV", func() bool {
+		var out bytes.Buffer
+		run(context.Background(), []string{"status", "-config", filepath.Join(dir, "cli.json")}, &out, &out)
+		return strings.Contains(out.String(), "DQM-Demo-04-C")
+	})
+
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"databases":{"x":{"engine":"oracle"}}}`), 0o644)
+
+	cases := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"version"}, 0, "dqm"},
+		{[]string{"status", "-config", path}, 0, "DQM-Demo-01-S"},
+		{[]string{"status", "-config", path, "demo"}, 0, "CONNECTED"},
+		{[]string{"query", "-config", path, "demo", "55", `{"INTEGER":{"START":1,"FINISH":2}}`}, 0, `"row_count": 2`},
+		{[]string{"query", "-config", path, "demo", "999"}, 1, "query_not_found"},
+		{[]string{"query", "-config", path, "demo"}, 2, "usage"},
+		{[]string{"catalog", "check", "-config", path}, 0, "ok"},
+		{[]string{"serve", "-config", bad}, 2, "databases.x.engine"},
+		{[]string{"serve", "-config", filepath.Join(dir, "missing.json")}, 2, "missing.json"},
+		{[]string{"frobnicate"}, 2, "usage"},
+		{nil, 2, "usage"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			code := run(context.Background(), c.args, &out, &out)
+			if code != c.code || !strings.Contains(out.String(), c.out) {
+				t.Fatalf("exit %d (want %d), output:\n%s\nwant it to contain %q", code, c.code, out.String(), c.out)
+			}
+		})
+	}
+}

@@ -1,0 +1,85 @@
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are one instance's metrics.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	Requests        *prometheus.CounterVec   // db, tag, outcome (the error code, or ok)
+	QueueWait       *prometheus.HistogramVec // db, tag: publish → pulled
+	Execution       *prometheus.HistogramVec // db, tag: pulled → replied
+	Lag             *prometheus.GaugeVec     // db, tag: pending + ack pending
+	Workers         *prometheus.GaugeVec     // db, tag: workers on this instance
+	Desired         *prometheus.GaugeVec     // db, tag: workers the Lead wants cluster-wide
+	ScaleDecisions  *prometheus.CounterVec   // db, tag, direction (up, down)
+	Heartbeats      *prometheus.CounterVec   // db, result (ok, error)
+	ConnectionState *prometheus.GaugeVec     // db, state: 1 for the current state
+	Leader          *prometheus.GaugeVec     // db: 1 while this instance holds the lease
+	HTTPRequests    *prometheus.CounterVec   // route, status
+	Cache           *prometheus.CounterVec   // db, event (hit, miss, eviction, invalidation)
+	CacheEntries    *prometheus.GaugeVec     // db
+	Changes         *prometheus.CounterVec   // db, table: change events published
+}
+
+var latency = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// New returns a fresh set of metrics with Go and process collectors.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+	m := &Metrics{reg: reg}
+	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_requests_total", Help: "Query requests answered by workers, by outcome."}, []string{"db", "tag", "outcome"})
+	m.QueueWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dqm_queue_wait_seconds", Help: "Time from publish to being pulled by a worker.", Buckets: latency}, []string{"db", "tag"})
+	m.Execution = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dqm_execution_seconds", Help: "Time a worker spent on a request (bind, run, encode, reply).", Buckets: latency}, []string{"db", "tag"})
+	m.Lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_queue_lag", Help: "Pending plus ack-pending requests of a tag's consumer."}, []string{"db", "tag"})
+	m.Workers = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_workers", Help: "Workers of a tag running on this instance."}, []string{"db", "tag"})
+	m.Desired = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_workers_desired", Help: "Workers of a tag the Lead wants across all instances."}, []string{"db", "tag"})
+	m.ScaleDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_scale_decisions_total", Help: "Scaling decisions taken by the Lead."}, []string{"db", "tag", "direction"})
+	m.Heartbeats = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_heartbeats_total", Help: "Connection checks, by result."}, []string{"db", "result"})
+	m.ConnectionState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_connection_state", Help: "1 for the database's current connection state."}, []string{"db", "state"})
+	m.Leader = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_leader", Help: "1 while this instance holds the database's Lead lease."}, []string{"db"})
+	m.HTTPRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_http_requests_total", Help: "REST requests by route and status."}, []string{"route", "status"})
+	m.Cache = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_cache_events_total", Help: "Result cache hits, misses, evictions and invalidations."}, []string{"db", "event"})
+	m.CacheEntries = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_cache_entries", Help: "Entries in the instance's result cache."}, []string{"db"})
+	m.Changes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_change_events_total", Help: "Change events published by the Lead."}, []string{"db", "table"})
+	for _, c := range []prometheus.Collector{m.Requests, m.QueueWait, m.Execution, m.Lag, m.Workers, m.Desired, m.ScaleDecisions,
+		m.Heartbeats, m.ConnectionState, m.Leader, m.HTTPRequests, m.Cache, m.CacheEntries, m.Changes} {
+		f(c)
+	}
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+// Observe records one answered request.
+func (m *Metrics) Observe(db, tag, outcome string, queued, ran time.Duration) {
+	if outcome == "" {
+		outcome = "ok"
+	}
+	m.Requests.WithLabelValues(db, tag, outcome).Inc()
+	if queued > 0 {
+		m.QueueWait.WithLabelValues(db, tag).Observe(queued.Seconds())
+	}
+	m.Execution.WithLabelValues(db, tag).Observe(ran.Seconds())
+}
+
+// SetState marks the database's connection state.
+func (m *Metrics) SetState(db, state string) {
+	for _, s := range []string{"CONNECTING", "CONNECTED", "ERROR", "DISCONNECTED"} {
+		v := 0.0
+		if s == state {
+			v = 1
+		}
+		m.ConnectionState.WithLabelValues(db, s).Set(v)
+	}
+}

@@ -1,0 +1,14 @@
+package server
+
+// Kill stops the instance the way a crash would: the NATS connection goes
+// first (no drain, no lease release, no acks), then everything else.
+func (s *Server) Kill() {
+	s.once.Do(func() {
+		defer close(s.done)
+		s.nc.Close()
+		if s.http != nil {
+			s.http.Close()
+		}
+		s.close()
+	})
+}

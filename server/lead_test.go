@@ -1,0 +1,262 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/dqmhq/dqm/lead"
+	"github.com/dqmhq/dqm/schemas"
+)
+
+// TestScaling pushes a burst of heavy queries at a fast queue with min 1,
+// max 4: the Lead raises it to 4 within 2 s and, after the cool-down,
+// lowers it to 1, with every request answered.
+func TestScaling(t *testing.T) {
+	cfg := testConfig(t)
+	demo := cfg.Databases["demo"]
+	demo.Queues["fast"] = config.Queue{Min: 1, Max: 4}
+	demo.ScaleDownAfterS = 1
+	s := start(t, cfg)
+	l := s.Lead("demo")
+	testutil.Eventually(t, 5*time.Second, "lease taken", l.IsLeader)
+
+	const n = 48
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	burst := time.Now()
+	for range n {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			if _, err := s.Client().Query(ctx, "demo", 5, ints("LOOPS", 300000), ingress.Queue("fast")); err != nil {
+				t.Logf("query: %v", err)
+				failed.Add(1)
+			}
+		})
+	}
+	testutil.Eventually(t, 2*time.Second, "fast scaled to 4 workers", func() bool { return l.Desired("fast") == 4 })
+	t.Logf("scale-up to 4 took %v", time.Since(burst).Round(time.Millisecond))
+	testutil.Eventually(t, 5*time.Second, "4 fast workers running", func() bool { return l.Workers("fast") == 4 })
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.Fatalf("%d requests failed", failed.Load())
+	}
+	idle := time.Now()
+	testutil.Eventually(t, 10*time.Second, "fast back to 1", func() bool { return l.Desired("fast") == 1 && l.Workers("fast") == 1 })
+	t.Logf("scale-down after %v idle (cool-down 1s)", time.Since(idle).Round(time.Millisecond))
+
+	// The decisions are counted in the metrics.
+	resp, err := http.Get("http://" + s.HTTPAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`dqm_scale_decisions_total{db="demo",direction="up",tag="fast"} 3`,
+		`dqm_scale_decisions_total{db="demo",direction="down",tag="fast"} 1`,
+		`dqm_requests_total{db="demo",outcome="ok",tag="fast"} 48`,
+		`dqm_queue_wait_seconds_bucket`, `dqm_connection_state{db="demo",state="CONNECTED"} 1`, `dqm_leader{db="demo"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// TestQueueFull fills a queue to its depth limit: further publishes are
+// refused with 429 queue_full, and nothing accepted is lost.
+func TestQueueFull(t *testing.T) {
+	cfg := testConfig(t)
+	demo := cfg.Databases["demo"]
+	demo.QueueDepthLimit = 3
+	demo.Queues["slow"] = config.Queue{Min: 1, Max: 1}
+	s := start(t, cfg)
+	var wg sync.WaitGroup
+	codes := make(chan schemas.Code, 10)
+	for range 10 {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err := s.Client().Query(ctx, "demo", 5, ints("LOOPS", 200000), ingress.Queue("slow"))
+			codes <- schemas.CodeOf(err)
+		})
+	}
+	wg.Wait()
+	close(codes)
+	count := map[schemas.Code]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[schemas.CodeQueueFull] == 0 || count[""] < 3 || count[""]+count[schemas.CodeQueueFull] != 10 {
+		t.Fatalf("outcomes %v", count)
+	}
+	t.Logf("outcomes %v", count)
+	// Through REST it is a 429 with Retry-After.
+	res := schemas.Failure("demo", 5, &schemas.Error{Code: schemas.CodeQueueFull})
+	if res.Error.Status() != 429 {
+		t.Fatal(res.Error.Status())
+	}
+}
+
+// TestDeadLetter: a request that a consumer delivers max_deliver times
+// without an answer goes to dqm.<db>.dlq with the reason, its requester
+// gets a 503, and it leaves the work queue.
+func TestDeadLetter(t *testing.T) {
+	ns := testutil.NATS(t)
+	nc := testutil.Connect(t, ns)
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	db := &config.Database{Name: "dl", QueueDepthLimit: 100, MaxDeliver: 2, AckWaitMS: 200}
+	st, err := lead.EnsureStream(ctx, js, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop, err := lead.DeadLetters(ctx, nc, st, "dl", "/test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	dlq, _ := nc.SubscribeSync(schemas.DLQSubject("dl"))
+	inbox := nats.NewInbox()
+	replies, _ := nc.SubscribeSync(inbox)
+	data, _ := json.Marshal(schemas.QueryRequest{QueryRef: 7})
+	if _, err := js.PublishMsg(ctx, wireRequest("db.dl.slow", "doomed", inbox, time.Now().Add(time.Minute), data)); err != nil {
+		t.Fatal(err)
+	}
+	// A "worker" that crashes on the request: it takes it and never answers.
+	cons, _ := st.Consumer(ctx, schemas.ConsumerName("dl", "slow"))
+	// It keeps pulling, as a worker does: the server notices the exhausted
+	// message on the next delivery attempt.
+	pulls, err := cons.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pulls.Stop()
+	go func() {
+		for {
+			m, err := pulls.Next()
+			if err != nil {
+				return
+			}
+			m.Nak()
+		}
+	}()
+	m, err := dlq.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatalf("no dead letter: %v", err)
+	}
+	if m.Header.Get(lead.HeaderDLQReason) == "" || m.Header.Get("ce-id") != "doomed" || string(m.Data) != string(data) {
+		t.Fatalf("dead letter %v %s", m.Header, m.Data)
+	}
+	reply := nextReply(t, replies)
+	if reply["error"] != "unavailable" || reply["status"] != 503.0 {
+		t.Fatalf("reply %v", reply)
+	}
+	testutil.Eventually(t, 5*time.Second, "removed from the work queue", func() bool {
+		info, err := st.Info(ctx)
+		return err == nil && info.State.Msgs == 0
+	})
+}
+
+// TestFailover runs two instances on a 3-node NATS cluster, kills the one
+// holding the Lead lease mid-load, and checks that the other takes the
+// lease within the TTL, heartbeats resume, and every one of 2,000 requests
+// gets a successful reply.
+func TestFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	cluster := testutil.Cluster(t, 3)
+	cfg := testConfig(t)
+	cfg.NATS.URL = testutil.URLs(cluster)
+	demo := cfg.Databases["demo"]
+	demo.LeadTTLS = 2
+	demo.HeartbeatS = 1
+	demo.AckWaitMS = 3000
+	demo.DefaultTimeoutMS = 2000
+	a := start(t, cfg)
+	testutil.Eventually(t, 5*time.Second, "a leads", a.Lead("demo").IsLeader)
+	cfgB := *cfg
+	cfgB.HTTP.Listen = "127.0.0.1:0"
+	b := start(t, &cfgB)
+
+	nc, err := nats.Connect(testutil.URLs(cluster))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	beats := make(chan schemas.Heartbeat, 100)
+	nc.Subscribe(schemas.HeartbeatSubject("demo"), func(m *nats.Msg) {
+		var hb schemas.Heartbeat
+		json.Unmarshal(m.Data, &hb)
+		select {
+		case beats <- hb:
+		default:
+		}
+	})
+	client, err := ingress.NewClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	var wg sync.WaitGroup
+	var done atomic.Int32
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			_, err := client.Query(ctx, "demo", 2, ints("N", i%10000), ingress.Queue("fast"))
+			if err != nil {
+				errs <- err
+			}
+			done.Add(1)
+		})
+	}
+	testutil.Eventually(t, 30*time.Second, "load under way", func() bool { return done.Load() > n/4 })
+	killed := time.Now()
+	a.Kill()
+	testutil.Eventually(t, 10*time.Second, "b takes the lease", b.Lead("demo").IsLeader)
+	took := time.Since(killed)
+	t.Logf("failover: b leads %v after the kill (TTL 2s)", took.Round(time.Millisecond))
+	if took > 2*time.Second+time.Second {
+		t.Errorf("failover took %v, over TTL plus one refresh", took)
+	}
+	testutil.Eventually(t, 5*time.Second, "heartbeat from b", func() bool {
+		for {
+			select {
+			case hb := <-beats:
+				if hb.Instance == b.Instance() && hb.Leader {
+					return true
+				}
+			default:
+				return false
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		var se *schemas.Error
+		errors.As(err, &se)
+		t.Errorf("request failed: %v", err)
+	}
+}
