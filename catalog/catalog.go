@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/params"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -38,6 +39,7 @@ type Query struct {
 	Statements []params.Statement // rewritten to the engine's placeholder style
 	Tables     []string           // tables it reads or writes, for invalidation
 	Timeout    time.Duration      // the entry's, else the database default
+	Writes     bool               // some statement modifies data: its tables are invalidated
 }
 
 // Catalog is the compiled catalog of one database. It is immutable: a
@@ -108,6 +110,9 @@ func Compile(database, engine string, style params.Style, defaultTimeout time.Du
 		if len(q.Tables) == 0 {
 			q.Tables = TablesOf(text)
 		}
+		for _, st := range q.Statements {
+			q.Writes = q.Writes || !engines.ReturnsRows(st.SQL) || containsFold(st.SQL, "RETURNING")
+		}
 		if e.TimeoutMS > 0 {
 			q.Timeout = time.Duration(e.TimeoutMS) * time.Millisecond
 		}
@@ -152,6 +157,8 @@ func ReadFile(path string) ([]Entry, error) {
 }
 
 var tableRef = regexp.MustCompile(`(?i)\b(?:from|join|into|update)\s+([A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)?)`)
+
+func containsFold(s, sub string) bool { return strings.Contains(strings.ToUpper(s), sub) }
 
 // TablesOf derives the tables a statement touches from its FROM, JOIN,
 // INTO and UPDATE clauses (lower-cased, schema prefix dropped). It is a

@@ -49,7 +49,14 @@ type Config struct {
 	HTTP      HTTP                 `json:"http"`
 	Auth      Auth                 `json:"auth"`
 	Log       Log                  `json:"log"`
+	Cache     Cache                `json:"cache"`
 	Databases map[string]*Database `json:"databases"`
+}
+
+// Cache bounds each instance's result cache of cache-tag queries.
+type Cache struct {
+	MaxEntries int   `json:"max_entries"`
+	MaxBytes   int64 `json:"max_bytes"`
 }
 
 // NATS configures the JetStream connection. URL "embedded" runs an

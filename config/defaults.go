@@ -23,6 +23,7 @@ func Default() *Config {
 			ShutdownTimeoutMS:    10000,
 		},
 		Log:       Log{Level: "info", Format: "text"},
+		Cache:     Cache{MaxEntries: 10000, MaxBytes: 64 << 20},
 		Databases: map[string]*Database{"demo": demo},
 	}
 }

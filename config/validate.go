@@ -57,6 +57,9 @@ func (c *Config) validate(ps *problems) {
 	atLeast(ps, "http.max_queries_per_request", int64(h.MaxQueriesPerRequest), 1)
 	atLeast(ps, "http.shutdown_timeout_ms", int64(h.ShutdownTimeoutMS), 1)
 
+	atLeast(ps, "cache.max_entries", int64(c.Cache.MaxEntries), 0)
+	atLeast(ps, "cache.max_bytes", c.Cache.MaxBytes, 0)
+
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		ps.add("log.level", "unknown level %q (want debug, info, warn, error)", c.Log.Level)
 	}

@@ -139,6 +139,13 @@ func (w *RowWriter) Float(f float64, bits int) {
 		format = 'e'
 	}
 	w.buf = strconv.AppendFloat(w.buf, f, format, -1, bits)
+	if format == 'e' {
+		// Like encoding/json, 1e-07 is written 1e-7.
+		if n := len(w.buf); n >= 4 && w.buf[n-4] == 'e' && w.buf[n-3] == '-' && w.buf[n-2] == '0' {
+			w.buf[n-2] = w.buf[n-1]
+			w.buf = w.buf[:n-1]
+		}
+	}
 }
 
 // Bool writes true or false.

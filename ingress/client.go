@@ -13,6 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"github.com/dqmhq/dqm/cache"
+	"github.com/dqmhq/dqm/params"
 	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/wire"
 )
@@ -31,6 +33,9 @@ type Client struct {
 
 	mu      sync.Mutex
 	pending map[string]chan *nats.Msg
+
+	cache    *cache.Cache
+	cacheSub *nats.Subscription
 }
 
 // ClientOption configures a Client.
@@ -38,6 +43,13 @@ type ClientOption func(*Client)
 
 // WithSource sets the ce-source of requests (default /dqm/client).
 func WithSource(s string) ClientOption { return func(c *Client) { c.source = s } }
+
+// WithCache gives the client a result cache (a near-cache for services,
+// the instance cache for the REST adapter): queries sent with CacheFor are
+// answered from it while fresh. The client subscribes to every database's
+// invalidations to keep it correct, and clears it after a reconnect, when
+// invalidations may have been missed.
+func WithCache(c *cache.Cache) ClientOption { return func(cl *Client) { cl.cache = c } }
 
 // NewClient returns a client using nc.
 func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
@@ -56,11 +68,44 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reply subscription: %w", err)
 	}
+	if c.cache != nil {
+		if err := c.watchInvalidations(); err != nil {
+			c.sub.Unsubscribe()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
-// Close stops the reply subscription; waiting queries fail.
-func (c *Client) Close() error { return c.sub.Unsubscribe() }
+func (c *Client) watchInvalidations() error {
+	var err error
+	c.cacheSub, err = c.nc.Subscribe("dqm.*.invalidate.>", func(m *nats.Msg) {
+		// dqm.<db>.invalidate.<table>
+		parts := strings.SplitN(m.Subject, ".", 4)
+		if len(parts) == 4 {
+			c.cache.Invalidate(parts[1], parts[3])
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("invalidation subscription: %w", err)
+	}
+	prev := c.nc.Opts.ReconnectedCB
+	c.nc.SetReconnectHandler(func(nc *nats.Conn) {
+		c.cache.Clear()
+		if prev != nil {
+			prev(nc)
+		}
+	})
+	return nil
+}
+
+// Close stops the subscriptions; waiting queries fail.
+func (c *Client) Close() error {
+	if c.cacheSub != nil {
+		c.cacheSub.Unsubscribe()
+	}
+	return c.sub.Unsubscribe()
+}
 
 func (c *Client) deliver(m *nats.Msg) {
 	id := m.Subject[len(c.prefix):]
@@ -77,9 +122,20 @@ func (c *Client) deliver(m *nats.Msg) {
 type QueryOption func(*query)
 
 type query struct {
-	tag string
-	id  string
+	tag    string
+	id     string
+	ttl    time.Duration
+	tables []string
 }
+
+// CacheFor lets the client's cache answer the query for ttl (needs
+// WithCache; the catalog's cache_ttl_s is the usual value).
+func CacheFor(ttl time.Duration) QueryOption { return func(q *query) { q.ttl = ttl } }
+
+// Tables names the tables the query reads or writes: cached results are
+// dropped when one of them is invalidated, and a write's reply drops the
+// cached reads of its tables before Query returns (read-your-writes).
+func Tables(tables ...string) QueryOption { return func(q *query) { q.tables = tables } }
 
 // Queue sends the query to a tag's queue (slow, medium, fast or cache)
 // instead of medium.
@@ -99,6 +155,43 @@ func (c *Client) Query(ctx context.Context, db string, ref int64, p schemas.Para
 	for _, o := range opts {
 		o(&q)
 	}
+	if c.cache == nil {
+		return c.query(ctx, db, ref, p, q)
+	}
+	var res *schemas.Result
+	var err error
+	if q.ttl > 0 {
+		vals, derr := params.Decode(params.Raw(p))
+		if derr != nil {
+			return schemas.Failure(db, ref, derr), derr
+		}
+		key := cache.Key(db, ref, canonical(vals))
+		res = c.cache.Do(ctx, db, key, q.tables, q.ttl, func(ctx context.Context) *schemas.Result {
+			r, _ := c.query(ctx, db, ref, p, q)
+			return r
+		})
+		if !res.Success {
+			err = &schemas.Error{Code: res.Error, Message: res.Message}
+		}
+	} else {
+		res, err = c.query(ctx, db, ref, p, q)
+	}
+	if err == nil && res.AffectedRows != nil {
+		for _, t := range q.tables {
+			c.cache.Invalidate(db, t)
+		}
+	}
+	return res, err
+}
+
+// canonical is a stable text of decoded values (json sorts map keys), so
+// the same params written differently are one query.
+func canonical(v params.Values) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*schemas.Result, error) {
 	if q.id == "" {
 		q.id = nuid.Next()
 	}

@@ -154,7 +154,11 @@ func (r *REST) send(ctx context.Context, db string, q *catalog.Query, _ params.V
 	}
 	ctx, cancel := context.WithTimeout(ctx, q.Timeout+r.cfg.QueueGrace)
 	defer cancel()
-	res, _ := r.client.Query(ctx, db, q.Ref, p, Queue(tag))
+	opts := []QueryOption{Queue(tag), Tables(q.Tables...)}
+	if q.Queue == schemas.TagCache && q.CacheTTLS > 0 {
+		opts = append(opts, CacheFor(time.Duration(q.CacheTTLS)*time.Second))
+	}
+	res, _ := r.client.Query(ctx, db, q.Ref, p, opts...)
 	return res
 }
 
@@ -253,13 +257,6 @@ func (r *REST) queries(w http.ResponseWriter, req *http.Request) {
 	}
 	out.ExecutionTimeMS = time.Since(start).Milliseconds()
 	writeJSON(w, http.StatusOK, out)
-}
-
-// canonical is a stable text of decoded values (json sorts map keys), so
-// the same params written differently are one query.
-func canonical(v params.Values) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {

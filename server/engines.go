@@ -2,11 +2,13 @@ package server
 
 import (
 	"github.com/dqmhq/dqm/engines"
+	"github.com/dqmhq/dqm/engines/postgres"
 	"github.com/dqmhq/dqm/engines/sqlite"
 )
 
 // engineByName maps the config's engine names to engines. Files with build
 // tags add to it (db2).
 var engineByName = map[string]func() engines.Engine{
-	"sqlite": sqlite.New,
+	"postgres": postgres.New,
+	"sqlite":   sqlite.New,
 }

@@ -57,7 +57,10 @@ func start(t *testing.T, cfg *config.Config) *server.Server {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(bytes.TrimSpace(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimSpace(p)))
+	return len(p), nil
+}
 
 // call sends a request and decodes the JSON body into a map.
 func call(t *testing.T, s *server.Server, method, path, body string) (int, map[string]any, http.Header) {

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dqmhq/dqm/cache"
 	"github.com/dqmhq/dqm/catalog"
 	"github.com/dqmhq/dqm/config"
 	"github.com/dqmhq/dqm/ingress"
@@ -39,6 +40,7 @@ type Server struct {
 	ln     net.Listener
 
 	metrics *metrics.Metrics
+	cache   *cache.Cache
 	opts    Options
 
 	cancel context.CancelFunc // stops the leads and their workers
@@ -80,14 +82,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	if err != nil {
 		return nil, err
 	}
-	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance)); err != nil {
+	s.metrics = metrics.New()
+	s.cache = cache.New(cfg.Cache.MaxEntries, cfg.Cache.MaxBytes)
+	s.cache.OnEvent = func(db, ev string) { s.metrics.Cache.WithLabelValues(db, ev).Inc() }
+	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance), ingress.WithCache(s.cache)); err != nil {
 		return nil, err
 	}
 	leaders, status, err := ensureBuckets(ctx, js, cfg)
 	if err != nil {
 		return nil, err
 	}
-	s.metrics = metrics.New()
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	for name, db := range cfg.Databases {
@@ -96,7 +100,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 			return nil, fmt.Errorf("databases.%s.engine: %s is not built into this binary", name, db.Engine)
 		}
 		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: newEngine(),
-			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick}
+			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len}
 		if db.Engine == "sqlite" {
 			if err := prepareSQLite(db); err != nil {
 				// Not fatal: the database stays not ready and is retried.
@@ -151,6 +155,9 @@ func (s *Server) Instance() string { return s.instance }
 // Lead returns the lead of a database on this instance.
 func (s *Server) Lead(db string) *lead.Lead { return s.leads[db] }
 
+// Cache is the instance's result cache.
+func (s *Server) Cache() *cache.Cache { return s.cache }
+
 // Metrics are the instance's metrics.
 func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
@@ -176,7 +183,8 @@ func (s *Server) Catalog(db string) (*catalog.Catalog, bool) {
 func (s *Server) Status() map[string]ingress.DatabaseStatus {
 	out := make(map[string]ingress.DatabaseStatus, len(s.leads))
 	for name, l := range s.leads {
-		out[name] = ingress.DatabaseStatus{Ready: l.Ready(), Engine: l.Engine(), State: l.State(), LastHeartbeat: l.LastHeartbeat()}
+		out[name] = ingress.DatabaseStatus{Ready: l.Ready(), Engine: l.Engine(), State: l.State(),
+			QueryCacheEntries: s.cache.Len(name), LastHeartbeat: l.LastHeartbeat()}
 	}
 	return out
 }

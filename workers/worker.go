@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -241,13 +242,28 @@ func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request) *sche
 		Rows: out.Rows, RowCount: out.RowCount, ColumnCount: len(out.Columns),
 		ExecutionTimeMS: elapsed.Milliseconds(),
 	}
-	if out.Columns == nil {
+	if q.Writes {
 		res.AffectedRows = out.Affected
+		w.invalidate(req.Database, ref, q.Tables)
 	}
 	if unused := vals.Unused(q.Template); len(unused) > 0 {
 		res.Message = "unused parameters: " + strings.Join(unused, ", ")
 	}
 	return res
+}
+
+// invalidate tells every cache that a write through dqm changed tables.
+// It is published before the reply, so other instances learn of it no
+// later than the writer; the writer's own client drops its entries itself
+// on the reply (read-your-writes). Writes by others arrive through the
+// Lead's trigger events.
+func (w *Worker) invalidate(db string, ref int64, tables []string) {
+	for _, t := range tables {
+		b, _ := json.Marshal(schemas.Invalidation{Database: db, Table: t, QueryRefs: []int64{ref}})
+		if err := w.cfg.NC.Publish(schemas.InvalidateSubject(db, t), b); err != nil {
+			w.log.Warn("invalidate", "table", t, "err", err)
+		}
+	}
 }
 
 // run executes on the worker's connection, connecting first if needed. A

@@ -66,8 +66,7 @@ type Features struct {
 	// is interrupted (pg_sleep(2), SLEEP(2), a heavy recursive CTE).
 	Sleep string
 	// Series is a query of one integer column n holding 1..10000 in order.
-	// Empty means a recursive CTE, which PostgreSQL, MariaDB and SQLite
-	// all run (MySQL caps recursion at 1000 by default).
+	// Empty means a portable one: a CTE of ten digits, cross-joined.
 	Series string
 	// UnreachableDSN is a DSN Open must fail on as unavailable (a closed
 	// port, a directory that does not exist). Empty skips the check.

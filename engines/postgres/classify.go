@@ -40,7 +40,7 @@ func Classify(err error) error {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return fromPgError(pgErr)
+		return fromPgError(pgErr, err)
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -54,15 +54,15 @@ func Classify(err error) error {
 	return &engines.DatabaseError{Code: schemas.CodeDatabaseError, Message: err.Error(), Err: err}
 }
 
-func fromPgError(pgErr *pgconn.PgError) *engines.DatabaseError {
-	e := &engines.DatabaseError{Code: schemas.CodeDatabaseError, SQLState: pgErr.Code, Message: pgErr.Message, Err: pgErr}
+func fromPgError(pgErr *pgconn.PgError, err error) *engines.DatabaseError {
+	e := &engines.DatabaseError{Code: schemas.CodeDatabaseError, SQLState: pgErr.Code, Message: pgErr.Message, Err: err}
 	switch code := pgErr.Code; {
 	case code == "40001" || code == "40P01":
 		e.Retryable = true
 	case code == "57014":
 		e.Code, e.Message = schemas.CodeTimeout, "statement timed out"
 	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "57P"), code == "53300":
-		e.Code, e.Err = schemas.CodeUnavailable, errors.Join(engines.ErrConnLost, pgErr)
+		e.Code, e.Err = schemas.CodeUnavailable, errors.Join(engines.ErrConnLost, err)
 	}
 	return e
 }

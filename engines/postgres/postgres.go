@@ -77,14 +77,12 @@ func setsTimeZone(rp map[string]string) bool {
 	return false
 }
 
-// openError classifies a failed connect. Whatever the cause, there is no
-// connection, so the request is unavailable; a timeout of the connect
-// itself stays a timeout.
+// openError classifies a failed connect. Whatever the cause (refused,
+// timed out, authentication, unknown database), there is no connection to
+// use: unavailable.
 func openError(err error) error {
 	e := asDatabaseError(Classify(err))
-	if e.Code != schemas.CodeTimeout {
-		e.Code = schemas.CodeUnavailable
-	}
+	e.Code = schemas.CodeUnavailable
 	if !errors.Is(e.Err, engines.ErrConnLost) {
 		e.Err = errors.Join(engines.ErrConnLost, e.Err)
 	}
@@ -114,6 +112,9 @@ func (c *Conn) Close() error {
 
 // Run implements engines.Conn.
 func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
+	if len(stmts) == 0 {
+		return &engines.Result{}, nil
+	}
 	res, err := c.run(ctx, stmts)
 	if err != nil && isStalePlan(err) && ctx.Err() == nil {
 		// A table changed under a cached prepared statement. The server

@@ -105,7 +105,14 @@ func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Res
 		}
 		return res, nil
 	}
-	tx, err := c.conn.BeginTx(ctx, nil)
+	// The transaction's context must not end with the request's: when it
+	// does, database/sql rolls back on a goroutine of its own while the
+	// statement is being interrupted, and that ROLLBACK fails unseen,
+	// leaving the connection inside the transaction (the next BEGIN then
+	// fails). The statements still run with ctx; the rollback below runs
+	// after they have returned. The cost: BEGIN IMMEDIATE's wait for the
+	// write lock is bounded by busy_timeout, not by ctx.
+	tx, err := c.conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return nil, c.fail(ctx, err)
 	}
@@ -119,6 +126,10 @@ func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Res
 			tx.Rollback()
 			return nil, fmt.Errorf("statement %d: %w", i+1, c.fail(ctx, err))
 		}
+	}
+	if ctx.Err() != nil {
+		tx.Rollback()
+		return nil, c.fail(ctx, ctx.Err())
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, c.fail(ctx, err)

@@ -1,0 +1,251 @@
+package cache
+
+import (
+	"container/list"
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/dqmhq/dqm/schemas"
+)
+
+// Stats count what the cache did.
+type Stats struct {
+	Hits, Misses, Evictions, Invalidations uint64
+	Entries                                int
+	Bytes                                  int64
+}
+
+// Cache is safe for concurrent use.
+type Cache struct {
+	maxEntries int
+	maxBytes   int64
+	now        func() time.Time
+	group      singleflight.Group
+
+	mu      sync.Mutex
+	ll      *list.List // front: most recently used
+	items   map[string]*list.Element
+	bytes   int64
+	tables  map[string]map[string]bool // db.table → keys reading it
+	gen     map[string]uint64          // db.table → invalidations so far
+	epoch   uint64                     // Clears so far
+	stats   Stats
+	OnEvent func(db, event string) // hit, miss, eviction, invalidation (for metrics)
+}
+
+type entry struct {
+	key     string
+	db      string
+	res     schemas.Result
+	tables  []string
+	stored  time.Time
+	expires time.Time
+	size    int64
+}
+
+// New returns a cache bounded to maxEntries and maxBytes (0: unbounded).
+func New(maxEntries int, maxBytes int64) *Cache {
+	return &Cache{
+		maxEntries: maxEntries, maxBytes: maxBytes, now: time.Now,
+		ll: list.New(), items: map[string]*list.Element{},
+		tables: map[string]map[string]bool{}, gen: map[string]uint64{},
+	}
+}
+
+// Key is the cache key of a query: database, ref and the canonical text
+// of its decoded params (the same params written differently are one key).
+func Key(db string, ref int64, canonicalParams string) string {
+	return db + "\x00" + strconv.FormatInt(ref, 10) + "\x00" + canonicalParams
+}
+
+// Do returns the cached result for key, or runs fill once for all
+// concurrent callers of the key and caches a successful result for ttl.
+// The result's Cached and CacheAgeMS say where it came from. tables are
+// what the query reads, for invalidation.
+func (c *Cache) Do(ctx context.Context, db, key string, tables []string, ttl time.Duration,
+	fill func(context.Context) *schemas.Result) *schemas.Result {
+	if res, ok := c.get(db, key); ok {
+		return res
+	}
+	v, _, _ := c.group.Do(key, func() (any, error) {
+		// A caller that waited on an earlier flight may find it filled.
+		if res, ok := c.peek(key); ok {
+			return res, nil
+		}
+		before := c.versions(db, tables)
+		res := fill(context.WithoutCancel(ctx))
+		if res != nil && res.Success {
+			c.put(db, key, tables, ttl, res, before)
+		}
+		return res, nil
+	})
+	res := *v.(*schemas.Result)
+	return &res
+}
+
+func (c *Cache) get(db, key string) (*schemas.Result, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	res, ok := c.lookup(key)
+	if ok {
+		c.stats.Hits++
+		c.event(db, "hit")
+	} else {
+		c.stats.Misses++
+		c.event(db, "miss")
+	}
+	return res, ok
+}
+
+func (c *Cache) peek(key string) (*schemas.Result, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lookup(key)
+}
+
+func (c *Cache) lookup(key string) (*schemas.Result, bool) {
+	el, ok := c.items[key]
+	if !ok {
+		return nil, false
+	}
+	e := el.Value.(*entry)
+	now := c.now()
+	if !now.Before(e.expires) {
+		c.remove(el)
+		return nil, false
+	}
+	c.ll.MoveToFront(el)
+	res := e.res
+	res.Cached = true
+	res.CacheAgeMS = now.Sub(e.stored).Milliseconds()
+	return &res, true
+}
+
+// versions snapshots the invalidation counts of tables and the epoch.
+func (c *Cache) versions(db string, tables []string) []uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := make([]uint64, len(tables)+1)
+	v[0] = c.epoch
+	for i, t := range tables {
+		v[i+1] = c.gen[db+"."+t]
+	}
+	return v
+}
+
+func (c *Cache) put(db, key string, tables []string, ttl time.Duration, res *schemas.Result, before []uint64) {
+	if ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if before[0] != c.epoch {
+		return
+	}
+	for i, t := range tables {
+		if c.gen[db+"."+t] != before[i+1] {
+			return // invalidated while running: the result may predate the change
+		}
+	}
+	if el, ok := c.items[key]; ok {
+		c.remove(el)
+	}
+	now := c.now()
+	e := &entry{key: key, db: db, res: *res, tables: tables, stored: now, expires: now.Add(ttl),
+		size: int64(len(res.Rows) + len(key) + 256)}
+	c.items[key] = c.ll.PushFront(e)
+	c.bytes += e.size
+	for _, t := range tables {
+		k := db + "." + t
+		if c.tables[k] == nil {
+			c.tables[k] = map[string]bool{}
+		}
+		c.tables[k][key] = true
+	}
+	for c.ll.Len() > 0 && ((c.maxEntries > 0 && c.ll.Len() > c.maxEntries) || (c.maxBytes > 0 && c.bytes > c.maxBytes)) {
+		back := c.ll.Back()
+		c.remove(back)
+		c.stats.Evictions++
+		c.event(back.Value.(*entry).db, "eviction")
+	}
+}
+
+func (c *Cache) remove(el *list.Element) {
+	e := el.Value.(*entry)
+	c.ll.Remove(el)
+	delete(c.items, e.key)
+	c.bytes -= e.size
+	for _, t := range e.tables {
+		k := e.db + "." + t
+		delete(c.tables[k], e.key)
+		if len(c.tables[k]) == 0 {
+			delete(c.tables, k)
+		}
+	}
+}
+
+// Invalidate drops every entry of db that reads table and makes fills in
+// flight for it uncacheable. It returns how many entries it dropped.
+func (c *Cache) Invalidate(db, table string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := db + "." + table
+	c.gen[k]++
+	n := 0
+	for key := range c.tables[k] {
+		if el, ok := c.items[key]; ok {
+			c.remove(el)
+			n++
+		}
+	}
+	c.stats.Invalidations++
+	c.event(db, "invalidation")
+	return n
+}
+
+// Clear drops everything, e.g. after a reconnect during which
+// invalidations may have been missed.
+func (c *Cache) Clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	c.ll.Init()
+	c.items = map[string]*list.Element{}
+	c.tables = map[string]map[string]bool{}
+	c.bytes = 0
+}
+
+// Len is the number of entries of db ("" for all).
+func (c *Cache) Len(db string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if db == "" {
+		return c.ll.Len()
+	}
+	n := 0
+	for el := c.ll.Front(); el != nil; el = el.Next() {
+		if el.Value.(*entry).db == db {
+			n++
+		}
+	}
+	return n
+}
+
+// Stats returns the counters.
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Entries, s.Bytes = c.ll.Len(), c.bytes
+	return s
+}
+
+func (c *Cache) event(db, ev string) {
+	if c.OnEvent != nil {
+		c.OnEvent(db, ev)
+	}
+}
