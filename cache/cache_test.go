@@ -52,7 +52,10 @@ func TestHitMissAndTTL(t *testing.T) {
 func TestFailuresAreNotCached(t *testing.T) {
 	c := New(0, 0)
 	var calls atomic.Int32
-	fail := func(context.Context) *schemas.Result { calls.Add(1); return &schemas.Result{Error: schemas.CodeTimeout} }
+	fail := func(context.Context) *schemas.Result {
+		calls.Add(1)
+		return &schemas.Result{Error: schemas.CodeTimeout}
+	}
 	c.Do(context.Background(), "db", "k", nil, time.Minute, fail)
 	c.Do(context.Background(), "db", "k", nil, time.Minute, fail)
 	if calls.Load() != 2 || c.Len("") != 0 {
