@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -205,6 +206,22 @@ func (c *Cache) Invalidate(db, table string) int {
 	c.stats.Invalidations++
 	c.event(db, "invalidation")
 	return n
+}
+
+// DropRefs drops every entry of db for the given refs (their catalog entry
+// changed), and makes fills in flight for them uncacheable.
+func (c *Cache) DropRefs(db string, refs []int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++ // a fill of a changed ref may have run the old SQL
+	for _, ref := range refs {
+		prefix := Key(db, ref, "")
+		for key, el := range c.items {
+			if strings.HasPrefix(key, prefix) {
+				c.remove(el)
+			}
+		}
+	}
 }
 
 // Clear drops everything, e.g. after a reconnect during which

@@ -178,3 +178,28 @@ func TablesOf(sql string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Diff lists the refs that differ between two catalogs: added, removed, or
+// with any field changed. Their cached results and prepared statements
+// are stale.
+func Diff(old, cur *Catalog) []int64 {
+	var out []int64
+	for ref, q := range cur.queries {
+		if o, ok := old.queries[ref]; !ok || !sameEntry(o.Entry, q.Entry) {
+			out = append(out, ref)
+		}
+	}
+	for ref := range old.queries {
+		if _, ok := cur.queries[ref]; !ok {
+			out = append(out, ref)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sameEntry(a, b Entry) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}

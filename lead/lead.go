@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,16 @@ type Deps struct {
 	Tick time.Duration
 	// CacheEntries, if set, reports the instance's cache size for status.
 	CacheEntries func(db string) int
+	// Catalogs is KV dqm_catalog, where the Lead publishes the loaded
+	// catalog (optional).
+	Catalogs jetstream.KeyValue
+	// Host and HostEngine are the database holding this one's catalog
+	// (tier 2: config catalog.host), if any.
+	Host       *config.Database
+	HostEngine engines.Engine
+	// OnCatalog is told which refs a reload added, changed or removed, so
+	// the instance drops their cached results.
+	OnCatalog func(db string, refs []int64)
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -66,6 +77,7 @@ type Lead struct {
 	leader  atomic.Bool
 	nudge   chan struct{}
 	pool    atomic.Pointer[pool]
+	reload  atomic.Bool
 
 	mu      sync.Mutex
 	plan    map[string]int // desired workers per tag, cluster-wide
@@ -166,9 +178,16 @@ func (l *Lead) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopDLQ()
+	stopReload, err := l.watchCatalog()
+	if err != nil {
+		return err
+	}
+	defer stopReload()
 	lease := NewLease(l.deps.Leaders, l.db.Name, l.deps.Instance)
 	m := &manager{Lead: l, st: st, pool: pool, lease: lease, scalers: map[string]*Scaler{}}
+	m.changes = &changes{l: l}
 	m.run(ctx)
+	m.changes.stop()
 	// Landing: hand the lead over at once, then stop fetching and finish.
 	l.log.Info("landing: release lease, stop workers")
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -213,6 +232,7 @@ type manager struct {
 	backoff Backoff
 	retryAt time.Time
 	scalers map[string]*Scaler
+	changes *changes
 }
 
 func (m *manager) run(ctx context.Context) {
@@ -236,6 +256,12 @@ func (m *manager) run(ctx context.Context) {
 			m.refresh(ctx)
 			nextRefresh = now.Add(refresh)
 		}
+		if m.conn != nil && m.reload.Swap(false) {
+			if err := m.loadCatalog(ctx, m.conn); err != nil {
+				m.log.Error("catalog reload", "err", err)
+			}
+		}
+		woken := false
 		if m.IsLeader() {
 			m.scale(ctx, now)
 			m.apply()
@@ -243,12 +269,20 @@ func (m *manager) run(ctx context.Context) {
 				m.publishHeartbeat()
 				nextBeat = now.Add(m.db.Heartbeat())
 			}
+			m.publishChanges(ctx, now, false)
+		} else if m.changes.installed {
+			m.changes.stop()
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-m.nudge:
+		case <-m.changes.wake:
+			woken = true
+		}
+		if woken && m.IsLeader() {
+			m.publishChanges(ctx, time.Now(), true)
 		}
 	}
 }
@@ -277,6 +311,24 @@ func (m *manager) connect(ctx context.Context) {
 	m.setState(StateConnected)
 }
 
+// publishChanges runs the change publisher when the Lead holds a
+// connection: at once on a wake-up, else every poll interval.
+func (m *manager) publishChanges(ctx context.Context, now time.Time, woken bool) {
+	if m.conn == nil {
+		return
+	}
+	if err := m.changes.start(ctx, m); err != nil {
+		m.log.Warn("triggers", "err", err)
+		return
+	}
+	if !m.changes.installed || (!woken && !m.changes.due(now)) {
+		return
+	}
+	if err := m.changes.publish(ctx, m, now); err != nil {
+		m.log.Warn("publish changes", "err", err)
+	}
+}
+
 // check pings the connection: the seed's heartbeat check.
 func (m *manager) check(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -288,6 +340,7 @@ func (m *manager) check(ctx context.Context) {
 		m.setState(StateError)
 		m.conn.Close()
 		m.conn = nil
+		m.changes.stop()
 		m.retryAt = time.Now().Add(m.backoff.Next())
 		return
 	}
@@ -533,6 +586,13 @@ func (l *Lead) loadCatalog(ctx context.Context, conn engines.Conn) error {
 		}
 		add(es)
 	}
+	if l.deps.Host != nil {
+		es, err := l.readHost(ctx)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		add(es)
+	}
 	if file := l.db.Catalog.File; file != "" {
 		es, err := catalog.ReadFile(file)
 		if err != nil {
@@ -544,9 +604,90 @@ func (l *Lead) loadCatalog(ctx context.Context, conn engines.Conn) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	l.catalog.Store(cat)
-	l.log.Info("launch: catalog loaded", "entries", cat.Len())
+	old := l.catalog.Swap(cat)
+	l.log.Info("catalog loaded", "entries", cat.Len())
+	if old != nil {
+		if changed := catalog.Diff(old, cat); len(changed) > 0 {
+			l.log.Info("catalog changed", "refs", changed)
+			if l.deps.OnCatalog != nil {
+				l.deps.OnCatalog(l.db.Name, changed)
+			}
+		}
+	}
+	if l.IsLeader() {
+		l.publishCatalog(ctx, old, cat)
+	}
 	return errors.Join(errs...)
+}
+
+// readHost reads this database's entries from its host's queries table.
+func (l *Lead) readHost(ctx context.Context) ([]catalog.Entry, error) {
+	host := l.deps.Host
+	conn, err := l.deps.HostEngine.Open(ctx, host.DSN.Reveal(), engines.Options{StmtCacheSize: 1})
+	if err != nil {
+		return nil, fmt.Errorf("catalog host %s: %w", host.Name, err)
+	}
+	defer conn.Close()
+	table := host.Catalog.Table
+	if table == "" {
+		table = "queries"
+	}
+	return catalog.ReadTable(ctx, conn, l.deps.HostEngine.Style(), table, l.db.Name, false)
+}
+
+// publishCatalog writes the catalog to KV dqm_catalog (<db>.<ref>) and
+// deletes refs that are gone.
+func (l *Lead) publishCatalog(ctx context.Context, old, cat *catalog.Catalog) {
+	kv := l.deps.Catalogs
+	if kv == nil {
+		return
+	}
+	for _, ref := range cat.Refs() {
+		q, _ := cat.Lookup(ref)
+		b, _ := json.Marshal(q.Entry)
+		if _, err := kv.Put(ctx, l.db.Name+"."+strconv.FormatInt(ref, 10), b); err != nil {
+			l.log.Warn("publish catalog", "err", err)
+			return
+		}
+	}
+	if old != nil {
+		for _, ref := range old.Refs() {
+			if _, ok := cat.Lookup(ref); !ok {
+				kv.Delete(ctx, l.db.Name+"."+strconv.FormatInt(ref, 10))
+			}
+		}
+	}
+}
+
+// watchCatalog reloads the catalog on every instance when its table (or
+// the host's) changes: the Lead's trigger events invalidate it.
+func (l *Lead) watchCatalog() (stop func(), err error) {
+	var subs []*nats.Subscription
+	watch := func(db, table string) error {
+		sub, err := l.deps.NC.Subscribe(schemas.InvalidateSubject(db, subjectTable(table)), func(*nats.Msg) {
+			l.reload.Store(true)
+			l.pulled("")
+		})
+		subs = append(subs, sub)
+		return err
+	}
+	if t := l.db.Catalog.Table; t != "" {
+		err = watch(l.db.Name, t)
+	}
+	if h := l.deps.Host; h != nil && err == nil {
+		table := h.Catalog.Table
+		if table == "" {
+			table = "queries"
+		}
+		err = watch(h.Name, table)
+	}
+	return func() {
+		for _, s := range subs {
+			if s != nil {
+				s.Unsubscribe()
+			}
+		}
+	}, err
 }
 
 // ensureTables creates dqm's queries table if it is missing, and runs the

@@ -67,3 +67,14 @@ func ensureBuckets(ctx context.Context, js jetstream.JetStream, cfg *config.Conf
 	}
 	return leaders, status, nil
 }
+
+// ensureCatalogs creates KV dqm_catalog, where Leads publish catalogs.
+func ensureCatalogs(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: schemas.BucketCatalog, Description: "dqm catalogs, <db>.<ref>", History: 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kv %s: %w", schemas.BucketCatalog, err)
+	}
+	return kv, nil
+}

@@ -92,6 +92,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	if err != nil {
 		return nil, err
 	}
+	catalogs, err := ensureCatalogs(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	if err := lead.EnsureChanges(ctx, js); err != nil {
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	for name, db := range cfg.Databases {
@@ -100,7 +107,15 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 			return nil, fmt.Errorf("databases.%s.engine: %s is not built into this binary", name, db.Engine)
 		}
 		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: newEngine(),
-			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len}
+			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
+			Catalogs: catalogs, OnCatalog: s.cache.DropRefs}
+		if h := db.Catalog.Host; h != "" {
+			host, ok := cfg.Databases[h]
+			if !ok {
+				return nil, fmt.Errorf("databases.%s.catalog.host: no database %q", name, h)
+			}
+			deps.Host, deps.HostEngine = host, engineByName[host.Engine]()
+		}
 		if db.Engine == "sqlite" {
 			if err := prepareSQLite(db); err != nil {
 				// Not fatal: the database stays not ready and is retried.

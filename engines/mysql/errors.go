@@ -59,11 +59,12 @@ func Classify(err error) error {
 	if errors.As(err, &me) {
 		return classifyServer(me, err)
 	}
-	if connBroken(err) {
-		return lost(err)
-	}
+	// Before connBroken: context.DeadlineExceeded is also a net.Error.
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: err}
+	}
+	if connBroken(err) {
+		return lost(err)
 	}
 	return &engines.DatabaseError{Code: schemas.CodeDatabaseError, Message: err.Error(), Err: err}
 }

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"database/sql/driver"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -22,12 +23,14 @@ import (
 // and SET → string, BLOB/BINARY/VARBINARY/GEOMETRY → base64, MySQL's JSON
 // → embedded JSON.
 //
-// Known limits: MariaDB has no JSON type on the wire (a JSON column is
-// LONGTEXT with a json_valid CHECK, and the driver does not ask for
-// MariaDB's extended metadata that would say "json"), so MariaDB JSON
-// arrives as a string. MySQL has no boolean expressions either: SELECT
-// TRUE and SELECT 1 = 1 are integers; only columns typed BOOL/TINYINT(1)
-// become booleans.
+// MariaDB has no JSON type on the wire: its JSON is LONGTEXT COLLATE
+// utf8mb4_bin with a json_valid CHECK, and the driver does not ask for the
+// extended metadata that would say "json". So on MariaDB a LONGTEXT column
+// with a binary collation is taken for JSON and embedded (a value that is
+// not valid JSON stays a string); JSON built by functions (JSON_OBJECT)
+// carries no such mark and arrives as a string. MySQL has no boolean
+// expressions: SELECT TRUE and 1 = 1 are integers; only columns typed
+// BOOL/TINYINT(1) become booleans.
 type kind uint8
 
 const (
@@ -47,10 +50,19 @@ const (
 	kindNull
 )
 
+// longText is the width of a LONGTEXT/LONGBLOB column.
+const longText = math.MaxUint32
+
 // kindOf maps the driver's DatabaseTypeName (UNSIGNED prefixed for
-// unsigned integers) and the display width, 0 when unknown.
-func kindOf(typeName string, width uint32) kind {
+// unsigned integers), the display width and the protocol flags (both 0
+// when unknown) to a column's JSON form.
+func kindOf(typeName string, width uint32, flags uint16, mariadb bool) kind {
 	switch typeName {
+	case "TEXT", "LONGTEXT":
+		if mariadb && width == longText && flags&flagBinary != 0 {
+			return kindJSON
+		}
+		return kindText
 	case "TINYINT", "UNSIGNED TINYINT":
 		if width == 1 {
 			return kindBool
