@@ -84,6 +84,7 @@ func (c *changes) start(ctx context.Context, m *manager) error {
 		return fmt.Errorf("install triggers: %w", err)
 	}
 	c.installed = true
+	c.l.capturing.Store(true)
 	c.l.log.Info("triggers installed", "tables", strings.Join(c.l.watched(), ","))
 	if engine == triggers.Postgres {
 		wctx, cancel := context.WithCancel(ctx)
@@ -104,6 +105,7 @@ func (c *changes) stop() {
 		c.stopWake()
 	}
 	c.wake, c.stopWake, c.installed = nil, nil, false
+	c.l.capturing.Store(false)
 }
 
 // due reports whether a poll is due.

@@ -78,6 +78,9 @@ type Lead struct {
 	nudge   chan struct{}
 	pool    atomic.Pointer[pool]
 	reload  atomic.Bool
+	// capturing is set while this instance leads and its triggers are
+	// installed: changes from then on are published.
+	capturing atomic.Bool
 
 	mu      sync.Mutex
 	plan    map[string]int // desired workers per tag, cluster-wide
@@ -133,6 +136,10 @@ func (l *Lead) Workers(tag string) int {
 	}
 	return 0
 }
+
+// Capturing reports whether this instance publishes the database's change
+// events (it leads and the triggers are installed).
+func (l *Lead) Capturing() bool { return l.capturing.Load() }
 
 // IsLeader reports whether this instance holds the database's lease.
 func (l *Lead) IsLeader() bool { return l.leader.Load() }
@@ -273,13 +280,25 @@ func (m *manager) run(ctx context.Context) {
 		} else if m.changes.installed {
 			m.changes.stop()
 		}
+		// Polling engines poll on their own interval, which may be shorter
+		// than the tick.
+		var poll <-chan time.Time
+		var pt *time.Timer
+		if m.changes.installed {
+			pt = time.NewTimer(time.Until(m.changes.nextPoll))
+			poll = pt.C
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-m.nudge:
+		case <-poll:
 		case <-m.changes.wake:
 			woken = true
+		}
+		if pt != nil {
+			pt.Stop()
 		}
 		if woken && m.IsLeader() {
 			m.publishChanges(ctx, time.Now(), true)
