@@ -4,23 +4,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
-	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/config"
-	"github.com/dqmhq/dqm/ingress"
-	"github.com/dqmhq/dqm/lead"
-	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/server"
 )
 
@@ -31,6 +23,7 @@ const usage = `usage: dqm <command> [-config dqm.json] [args]
   serve                       run the gateway (embedded NATS by default)
   query <db> <ref> [params]   run a catalog query; params is JSON of typed groups
   status [db]                 print every instance's queues, read from NATS KV
+  changes <db> [table]        tail change events as JSON lines
   catalog check               validate the configuration
   version                     print the version`
 
@@ -74,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return query(ctx, cfg, fs.Args(), stdout, stderr)
 	case "status":
 		return status(ctx, cfg, fs.Args(), stdout, stderr)
+	case "changes":
+		return changes(ctx, cfg, fs.Args(), stdout, stderr)
 	case "catalog check":
 		fmt.Fprintln(stdout, "configuration ok:", len(cfg.Databases), "databases")
 		return 0
@@ -101,70 +96,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.
 	defer cancel()
 	if err := s.Shutdown(sctx); err != nil {
 		fmt.Fprintln(stderr, "dqm:", err)
-		return 1
-	}
-	return 0
-}
-
-// query sends one request through NATS like any service would.
-func query(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-	if len(args) < 2 {
-		fmt.Fprintln(stderr, "usage: dqm query <db> <ref> [params-json]")
-		return 2
-	}
-	ref, err := strconv.ParseInt(args[1], 10, 64)
-	if err != nil {
-		fmt.Fprintln(stderr, "ref must be an integer")
-		return 2
-	}
-	var p schemas.Params
-	if len(args) > 2 {
-		if err := json.Unmarshal([]byte(args[2]), &p); err != nil {
-			fmt.Fprintln(stderr, "params:", err)
-			return 2
-		}
-	}
-	nc, err := server.Connect(cfg.NATS, nil, "dqm query")
-	if err != nil {
-		fmt.Fprintln(stderr, "nats:", err)
-		return 1
-	}
-	defer nc.Close()
-	c, err := ingress.NewClient(nc, ingress.WithSource("/dqm/cli"))
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	res, qerr := c.Query(ctx, args[0], ref, p, ingress.Queue(schemas.TagMedium))
-	out, _ := json.MarshalIndent(res, "", "  ")
-	fmt.Fprintln(stdout, string(out))
-	if qerr != nil {
-		return 1
-	}
-	return 0
-}
-
-// status prints the status table that every instance keeps in KV.
-func status(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	nc, err := server.Connect(cfg.NATS, nil, "dqm status")
-	if err != nil {
-		fmt.Fprintln(stderr, "nats:", err)
-		return 1
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	db := ""
-	if len(args) > 0 {
-		db = args[0]
-	}
-	hbs, err := lead.ReadStatus(ctx, js, db)
-	if err != nil {
-		fmt.Fprintln(stderr, "status:", err)
-		return 1
-	}
-	if err := lead.WriteStatusTable(stdout, hbs); err != nil {
 		return 1
 	}
 	return 0

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,6 +58,25 @@ func TestCLI(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "usage"},
 		{nil, 2, "usage"},
 	}
+	t.Run("changes", func(t *testing.T) {
+		testutil.Eventually(t, 10*time.Second, "capturing", s.Lead("demo").Capturing)
+		ctx, cancel := context.WithCancel(context.Background())
+		direct := testutil.DirectDB(t, "sqlite", string(cfg.Databases["demo"].DSN))
+		out := &syncBuffer{}
+		done := make(chan int)
+		go func() { done <- run(ctx, []string{"changes", "-config", path, "demo", "numbers"}, out, out) }()
+		// Tail starts at new events: keep writing until one shows.
+		n := 20000
+		testutil.Eventually(t, 10*time.Second, "a change event", func() bool {
+			n++
+			direct.Exec("INSERT INTO numbers (numbers) VALUES (?)", n)
+			return strings.Contains(out.String(), `"op":"insert"`)
+		})
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("exit %d: %s", code, out.String())
+		}
+	})
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			var out bytes.Buffer
@@ -66,4 +86,22 @@ func TestCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
