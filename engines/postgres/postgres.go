@@ -173,6 +173,7 @@ func rollback(tx pgx.Tx) {
 func (c *Conn) exec(ctx context.Context, st engines.Statement, res *engines.Result, last bool) error {
 	args := make([]any, 0, len(st.Args)+1)
 	args = append(append(args, resultFormats), st.Args...)
+	wrap(args[1:])
 	rows, err := c.pg.Query(ctx, st.SQL, args...)
 	if err != nil {
 		return err
