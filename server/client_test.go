@@ -205,7 +205,7 @@ func TestUnreachableDatabase(t *testing.T) {
 // from a second instance that picks up what was left unacked.
 func TestLanding(t *testing.T) {
 	ns := testutil.NATS(t)
-	cfg := testConfig(t)
+	cfg := pgConfig(t)
 	cfg.NATS.URL = ns.ClientURL()
 	a := start(t, cfg)
 
@@ -223,8 +223,8 @@ func TestLanding(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			started <- struct{}{}
-			// A query of a few ms, so many are in flight at shutdown.
-			_, results[i] = client.Query(ctx, "demo", 5, ints("LOOPS", 20000), ingress.Queue("slow"))
+			// A query of a few ms, so some are in flight at shutdown.
+			_, results[i] = client.Query(ctx, "pg", 10, sleepFor(5*time.Millisecond), ingress.Queue("slow"))
 		})
 	}
 	for range n / 4 {

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/dqmhq/dqm/config"
 	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/server"
 )
 
@@ -33,6 +35,25 @@ func testConfig(t *testing.T) *config.Config {
 	}
 	demo.Catalog.File = abs
 	return cfg
+}
+
+// pgConfig is one PostgreSQL database "pg" in a scratch schema, with the
+// sleep query (ref 10): load whose duration the race detector does not
+// change.
+func pgConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg := testConfig(t)
+	pg := *cfg.Databases["demo"]
+	abs, _ := filepath.Abs("testdata/pg.json")
+	pg.Name, pg.Engine, pg.DSN = "pg", "postgres", config.DSN(testutil.PostgresSchema(t))
+	pg.Catalog = config.Catalog{Table: "queries", File: abs}
+	pg.Triggers = config.Triggers{PollMS: 1000}
+	cfg.Databases = map[string]*config.Database{"pg": &pg}
+	return cfg
+}
+
+func sleepFor(d time.Duration) schemas.Params {
+	return schemas.Params{"FLOAT": {"SECONDS": json.RawMessage(strconv.FormatFloat(d.Seconds(), 'f', -1, 64))}}
 }
 
 // start runs an instance and waits until every database is ready.

@@ -26,12 +26,12 @@ import (
 // max 4: the Lead raises it to 4 within 2 s and, after the cool-down,
 // lowers it to 1, with every request answered.
 func TestScaling(t *testing.T) {
-	cfg := testConfig(t)
-	demo := cfg.Databases["demo"]
-	demo.Queues["fast"] = config.Queue{Min: 1, Max: 4}
-	demo.ScaleDownAfterS = 1
+	cfg := pgConfig(t)
+	pg := cfg.Databases["pg"]
+	pg.Queues["fast"] = config.Queue{Min: 1, Max: 4}
+	pg.ScaleDownAfterS = 1
 	s := start(t, cfg)
-	l := s.Lead("demo")
+	l := s.Lead("pg")
 	testutil.Eventually(t, 5*time.Second, "lease taken", l.IsLeader)
 
 	const n = 48
@@ -42,7 +42,7 @@ func TestScaling(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			if _, err := s.Client().Query(ctx, "demo", 5, ints("LOOPS", 300000), ingress.Queue("fast")); err != nil {
+			if _, err := s.Client().Query(ctx, "pg", 10, sleepFor(200*time.Millisecond), ingress.Queue("fast")); err != nil {
 				t.Logf("query: %v", err)
 				failed.Add(1)
 			}
@@ -67,10 +67,10 @@ func TestScaling(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`dqm_scale_decisions_total{db="demo",direction="up",tag="fast"} 3`,
-		`dqm_scale_decisions_total{db="demo",direction="down",tag="fast"} 1`,
-		`dqm_requests_total{db="demo",outcome="ok",tag="fast"} 48`,
-		`dqm_queue_wait_seconds_bucket`, `dqm_connection_state{db="demo",state="CONNECTED"} 1`, `dqm_leader{db="demo"} 1`,
+		`dqm_scale_decisions_total{db="pg",direction="up",tag="fast"} 3`,
+		`dqm_scale_decisions_total{db="pg",direction="down",tag="fast"} 1`,
+		`dqm_requests_total{db="pg",outcome="ok",tag="fast"} 48`,
+		`dqm_queue_wait_seconds_bucket`, `dqm_connection_state{db="pg",state="CONNECTED"} 1`, `dqm_leader{db="pg"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s", want)
@@ -81,10 +81,10 @@ func TestScaling(t *testing.T) {
 // TestQueueFull fills a queue to its depth limit: further publishes are
 // refused with 429 queue_full, and nothing accepted is lost.
 func TestQueueFull(t *testing.T) {
-	cfg := testConfig(t)
-	demo := cfg.Databases["demo"]
-	demo.QueueDepthLimit = 3
-	demo.Queues["slow"] = config.Queue{Min: 1, Max: 1}
+	cfg := pgConfig(t)
+	pg := cfg.Databases["pg"]
+	pg.QueueDepthLimit = 3
+	pg.Queues["slow"] = config.Queue{Min: 1, Max: 1}
 	s := start(t, cfg)
 	var wg sync.WaitGroup
 	codes := make(chan schemas.Code, 10)
@@ -92,7 +92,7 @@ func TestQueueFull(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			_, err := s.Client().Query(ctx, "demo", 5, ints("LOOPS", 200000), ingress.Queue("slow"))
+			_, err := s.Client().Query(ctx, "pg", 10, sleepFor(300*time.Millisecond), ingress.Queue("slow"))
 			codes <- schemas.CodeOf(err)
 		})
 	}
