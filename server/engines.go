@@ -1,10 +1,16 @@
 package server
 
 import (
+	"context"
+	"fmt"
+
+	"github.com/dqmhq/dqm/catalog"
+	"github.com/dqmhq/dqm/config"
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/engines/mysql"
 	"github.com/dqmhq/dqm/engines/postgres"
 	"github.com/dqmhq/dqm/engines/sqlite"
+	"github.com/dqmhq/dqm/lead"
 )
 
 // engineByName maps the config's engine names to engines. Files with build
@@ -13,4 +19,22 @@ var engineByName = map[string]func() engines.Engine{
 	"mysql":    mysql.New,
 	"postgres": postgres.New,
 	"sqlite":   sqlite.New,
+}
+
+// CheckCatalog loads and compiles a database's catalog with the engines
+// built into this binary, creating nothing.
+func CheckCatalog(ctx context.Context, db, host *config.Database) (*catalog.Catalog, error) {
+	newEngine, ok := engineByName[db.Engine]
+	if !ok {
+		return nil, fmt.Errorf("engine %s is not built into this binary", db.Engine)
+	}
+	var hostEngine engines.Engine
+	if host != nil {
+		newHost, ok := engineByName[host.Engine]
+		if !ok {
+			return nil, fmt.Errorf("host engine %s is not built into this binary", host.Engine)
+		}
+		hostEngine = newHost()
+	}
+	return lead.CheckCatalog(ctx, db, newEngine(), host, hostEngine)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -117,4 +119,31 @@ func changes(ctx context.Context, cfg *config.Config, args []string, stdout, std
 		return 1
 	}
 	return 0
+}
+
+// catalogCheck loads and compiles each database's catalog (all, or the
+// one named) and prints its entries or its problems; nothing is created.
+func catalogCheck(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
+	code := 0
+	for _, name := range slices.Sorted(maps.Keys(cfg.Databases)) {
+		if len(args) > 0 && args[0] != name {
+			continue
+		}
+		db := cfg.Databases[name]
+		var host *config.Database
+		if db.Catalog.Host != "" {
+			host = cfg.Databases[db.Catalog.Host]
+		}
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		cat, err := server.CheckCatalog(cctx, db, host)
+		cancel()
+		if cat != nil {
+			fmt.Fprintf(stdout, "%s (%s): %d entries %v\n", name, db.Engine, cat.Len(), cat.Refs())
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+			code = 1
+		}
+	}
+	return code
 }

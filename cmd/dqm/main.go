@@ -24,7 +24,7 @@ const usage = `usage: dqm <command> [-config dqm.json] [args]
   query <db> <ref> [params]   run a catalog query; params is JSON of typed groups
   status [db]                 print every instance's queues, read from NATS KV
   changes <db> [table]        tail change events as JSON lines
-  catalog check               validate the configuration
+  catalog check [db]          load and compile catalogs (after validating the config)
   version                     print the version`
 
 func main() {
@@ -70,8 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "changes":
 		return changes(ctx, cfg, fs.Args(), stdout, stderr)
 	case "catalog check":
-		fmt.Fprintln(stdout, "configuration ok:", len(cfg.Databases), "databases")
-		return 0
+		return catalogCheck(ctx, cfg, fs.Args(), stdout, stderr)
 	}
 	fmt.Fprintln(stderr, usage)
 	return 2

@@ -38,6 +38,8 @@ func TestCLI(t *testing.T) {
 		return strings.Contains(out.String(), "DQM-Demo-04-C")
 	})
 
+	full := filepath.Join(dir, "full.json")
+	os.WriteFile(full, []byte(`{"databases":{"demo":{"engine":"sqlite","dsn":"`+filepath.Join(dir, "demo.db")+`"}}}`), 0o644)
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"databases":{"x":{"engine":"oracle"}}}`), 0o644)
 
@@ -52,7 +54,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"query", "-config", path, "demo", "55", `{"INTEGER":{"START":1,"FINISH":2}}`}, 0, `"row_count": 2`},
 		{[]string{"query", "-config", path, "demo", "999"}, 1, "query_not_found"},
 		{[]string{"query", "-config", path, "demo"}, 2, "usage"},
-		{[]string{"catalog", "check", "-config", path}, 0, "ok"},
+		{[]string{"catalog", "check", "-config", full}, 0, "demo (sqlite): 6 entries [1 2 3 4 5 55]"},
 		{[]string{"serve", "-config", bad}, 2, "databases.x.engine"},
 		{[]string{"serve", "-config", filepath.Join(dir, "missing.json")}, 2, "missing.json"},
 		{[]string{"frobnicate"}, 2, "usage"},
