@@ -157,7 +157,7 @@ func TestFillRacingInvalidation(t *testing.T) {
 	if _, ok := c.peek("k"); ok {
 		t.Fatal("a result that raced an invalidation was cached")
 	}
-	r = c.Do(ctx, "db", "k", []string{"t"}, time.Minute, func(context.Context) *schemas.Result {
+	c.Do(ctx, "db", "k", []string{"t"}, time.Minute, func(context.Context) *schemas.Result {
 		c.Clear()
 		return result(`[old]`)
 	})

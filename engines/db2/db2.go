@@ -257,47 +257,7 @@ func execute(dctx context.Context, st *sql.Stmt, s engines.Statement, res *engin
 
 // readRows encodes the rows into res (or, unless last, only reads them).
 func readRows(rows *sql.Rows, res *engines.Result, last bool) error {
-	cols, err := rows.ColumnTypes()
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(cols))
-	kinds := make([]kind, len(cols))
-	for i, ct := range cols {
-		names[i] = ct.Name()
-		kinds[i] = kindOf(ct.DatabaseTypeName())
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var w *engines.RowWriter
-	if last {
-		if w, err = engines.NewRowWriter(names); err != nil {
-			return err
-		}
-	}
-	for rows.Next() {
-		if w == nil {
-			continue
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		w.BeginRow()
-		for i, v := range vals {
-			encode(w, kinds[i], v)
-		}
-		w.EndRow()
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if w != nil {
-		res.Columns, res.Rows, res.RowCount = names, w.Finish(), w.Rows()
-	}
-	return nil
+	return engines.ReadSQLRows(rows, res, last, kindOf, encode)
 }
 
 // canceller cancels the connection's statement when the deadline passes;

@@ -322,7 +322,7 @@ func kindOf(typeName string) kind {
 // (CHAR family, DECIMAL as text, binary), string (GRAPHIC family, XML),
 // time.Time (DATE, TIME, TIMESTAMP: its wall clock is the stored value,
 // whatever zone the driver labels it with) or nil.
-func encode(w *engines.RowWriter, k kind, v driver.Value) {
+func encode(w *engines.RowWriter, k kind, v any) {
 	switch v := v.(type) {
 	case nil:
 		w.Null()

@@ -175,39 +175,9 @@ func run(ctx context.Context, st *sql.Stmt, query string, args []any, res *engin
 		return err
 	}
 	defer rows.Close()
-	cols, err := rows.ColumnTypes()
-	if err != nil {
+	if err := engines.ReadSQLRows(rows, res, true, kindOf, encode); err != nil {
 		return err
 	}
-	names := make([]string, len(cols))
-	kinds := make([]kind, len(cols))
-	for i, ct := range cols {
-		names[i] = ct.Name()
-		kinds[i] = kindOf(ct.DatabaseTypeName())
-	}
-	w, err := engines.NewRowWriter(names)
-	if err != nil {
-		return err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		w.BeginRow()
-		for i, v := range vals {
-			encode(w, kinds[i], v)
-		}
-		w.EndRow()
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	res.Columns, res.Rows, res.RowCount = names, w.Finish(), w.Rows()
 	res.Affected = append(res.Affected, 0)
 	return nil
 }

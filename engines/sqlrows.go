@@ -1,0 +1,52 @@
+package engines
+
+import "database/sql"
+
+// ReadSQLRows reads a database/sql result into res for engines built on
+// database/sql (SQLite, DB2): kindOf maps each column's declared type to
+// the engine's own kind once, and encode writes one scanned value of that
+// kind. With last false the rows are read and dropped (a statement before
+// the last in a transaction).
+func ReadSQLRows[K any](rows *sql.Rows, res *Result, last bool, kindOf func(declared string) K, encode func(w *RowWriter, k K, v any)) error {
+	cols, err := rows.ColumnTypes()
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(cols))
+	kinds := make([]K, len(cols))
+	for i, ct := range cols {
+		names[i] = ct.Name()
+		kinds[i] = kindOf(ct.DatabaseTypeName())
+	}
+	var w *RowWriter
+	if last {
+		if w, err = NewRowWriter(names); err != nil {
+			return err
+		}
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if w == nil {
+			continue
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		w.BeginRow()
+		for i, v := range vals {
+			encode(w, kinds[i], v)
+		}
+		w.EndRow()
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if w != nil {
+		res.Columns, res.Rows, res.RowCount = names, w.Finish(), w.Rows()
+	}
+	return nil
+}
