@@ -26,7 +26,9 @@ var backends = []struct {
 	engine string
 	dsn    func(t testing.TB) string
 }{
-	{"sqlite", func(t testing.TB) string { return filepath.Join(t.(interface{ TempDir() string }).TempDir(), "shop.db") }},
+	{"sqlite", func(t testing.TB) string {
+		return filepath.Join(t.(interface{ TempDir() string }).TempDir(), "shop.db")
+	}},
 	{"postgres", testutil.PostgresSchema},
 	{"mysql", testutil.MySQLDatabase},
 }

@@ -18,7 +18,9 @@ type (
 	boolArg  bool
 )
 
-func (a intArg) Int64Value() (pgtype.Int8, error) { return pgtype.Int8{Int64: int64(a), Valid: true}, nil }
+func (a intArg) Int64Value() (pgtype.Int8, error) {
+	return pgtype.Int8{Int64: int64(a), Valid: true}, nil
+}
 func (a intArg) TextValue() (pgtype.Text, error) {
 	return pgtype.Text{String: strconv.FormatInt(int64(a), 10), Valid: true}, nil
 }
@@ -30,7 +32,9 @@ func (a floatArg) TextValue() (pgtype.Text, error) {
 	return pgtype.Text{String: strconv.FormatFloat(float64(a), 'g', -1, 64), Valid: true}, nil
 }
 
-func (a boolArg) BoolValue() (pgtype.Bool, error) { return pgtype.Bool{Bool: bool(a), Valid: true}, nil }
+func (a boolArg) BoolValue() (pgtype.Bool, error) {
+	return pgtype.Bool{Bool: bool(a), Valid: true}, nil
+}
 func (a boolArg) TextValue() (pgtype.Text, error) {
 	return pgtype.Text{String: strconv.FormatBool(bool(a)), Valid: true}, nil
 }
