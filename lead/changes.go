@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/triggers"
 )
@@ -183,4 +184,27 @@ func subjectTable(t string) string {
 		t = t[i+1:]
 	}
 	return strings.ToLower(t)
+}
+
+// requestsKeep is how long applied write ids are remembered: far longer
+// than any redelivery (ack_wait × max_deliver).
+const requestsKeep = "1 day"
+
+// pruneRequests deletes old ids from dqm_requests.
+func pruneRequests(ctx context.Context, m *manager) error {
+	var sql string
+	switch m.deps.Engine.Name() {
+	case "postgres":
+		sql = "DELETE FROM dqm_requests WHERE created_at < now() - interval '" + requestsKeep + "'"
+	case "mysql":
+		sql = "DELETE FROM dqm_requests WHERE created_at < NOW() - INTERVAL 1 DAY"
+	case "sqlite":
+		sql = "DELETE FROM dqm_requests WHERE created_at < datetime('now', '-1 day')"
+	case "db2":
+		sql = "DELETE FROM dqm_requests WHERE created_at < CURRENT TIMESTAMP - 1 DAY"
+	default:
+		return nil
+	}
+	_, err := m.conn.Run(ctx, []engines.Statement{{SQL: sql}})
+	return err
 }

@@ -174,6 +174,7 @@ func (l *Lead) Run(ctx context.Context) error {
 			Catalog: l.Catalog, NC: l.deps.NC, Stream: st,
 			Source: "/dqm/" + l.deps.Instance, Logger: l.deps.Logger,
 			Observe: l.observe, Pulled: l.pulled,
+			Idempotent: l.db.Catalog.Table == "queries", Style: l.deps.Engine.Style(),
 		})
 	})
 	l.pool.Store(pool)
@@ -243,7 +244,7 @@ func (m *manager) run(ctx context.Context) {
 	refresh := max(m.db.LeadTTL()/3, 100*time.Millisecond)
 	tick := time.NewTicker(m.deps.Tick)
 	defer tick.Stop()
-	var nextCheck, nextRefresh, nextBeat time.Time
+	var nextCheck, nextRefresh, nextBeat, nextPrune time.Time
 	m.backoff = Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second}
 	m.pool.start(0, "lead", LeadTags(m.db))
 	for {
@@ -274,6 +275,12 @@ func (m *manager) run(ctx context.Context) {
 				nextBeat = now.Add(m.db.Heartbeat())
 			}
 			m.publishChanges(ctx, now, false)
+			if m.conn != nil && m.db.Catalog.Table == "queries" && !now.Before(nextPrune) {
+				nextPrune = now.Add(pruneEvery)
+				if err := pruneRequests(ctx, m); err != nil {
+					m.log.Warn("prune dqm_requests", "err", err)
+				}
+			}
 		} else if m.changes.installed {
 			m.changes.stop()
 		}

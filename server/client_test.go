@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,5 +248,36 @@ func TestLanding(t *testing.T) {
 			errors.As(err, &se)
 			t.Errorf("request %d: %v", i, err)
 		}
+	}
+}
+
+// TestRedeliveredWriteRunsOnce: a write whose request comes again with the
+// same ce-id (a worker died between commit and ack, and JetStream
+// redelivered it) is answered without running a second time.
+func TestRedeliveredWriteRunsOnce(t *testing.T) {
+	s := start(t, testConfig(t))
+	nc := s.NATS()
+	js, _ := jetstream.New(nc)
+	inbox := nats.NewInbox()
+	sub, _ := nc.SubscribeSync(inbox)
+	defer sub.Unsubscribe()
+	data, _ := json.Marshal(schemas.QueryRequest{QueryRef: 104, Params: ints("N", 777777)})
+	for i, msgID := range []string{"first", "second"} {
+		m := wireRequest("db.demo.medium", "write-once", inbox, time.Now().Add(10*time.Second), data)
+		m.Header.Set("Nats-Msg-Id", msgID) // past the publish dedupe: a redelivery
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		reply := nextReply(t, sub)
+		if reply["success"] != true {
+			t.Fatalf("delivery %d: %v", i, reply)
+		}
+		if i == 1 && !strings.Contains(fmt.Sprint(reply["message"]), "already applied") {
+			t.Fatalf("redelivery ran again: %v", reply)
+		}
+	}
+	_, body, _ := call(t, s, "POST", "/api/conduit/query", `{"query_ref":1,"database":"demo"}`)
+	if n := body["rows"].([]any)[0].(map[string]any)["total"]; n != 10001.0 {
+		t.Fatalf("rows after two deliveries of one insert: %v", n)
 	}
 }

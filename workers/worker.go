@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,11 @@ type Config struct {
 	// Pulled, if set, is called when a request is taken off a queue: the
 	// lead's scaler reacts to it at once instead of at its next poll.
 	Pulled func(tag string)
+	// Idempotent records each write's request id in dqm_requests in the
+	// write's own transaction (the table must exist).
+	Idempotent bool
+	// Style is the engine's placeholder style, for dqm's own statements.
+	Style params.Style
 }
 
 // Worker is one queue: one connection, one or more tags.
@@ -230,9 +236,23 @@ func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request) *sche
 	}
 	rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
+	if q.Writes && w.cfg.Idempotent {
+		if done, err := w.applied(rctx, req.ID); err != nil {
+			return fail(err)
+		} else if done {
+			return &schemas.Result{Success: true, QueryRef: ref, Database: req.Database, Description: q.Description,
+				Message: "duplicate delivery: this request was already applied"}
+		}
+		// Recorded first, in the same transaction, so the rows come from
+		// the entry's own last statement.
+		stmts = append([]engines.Statement{w.record(req.ID, ref)}, stmts...)
+	}
 	start := time.Now()
 	out, err := w.run(rctx, stmts)
 	elapsed := time.Since(start)
+	if err == nil && q.Writes && w.cfg.Idempotent {
+		out.Affected = out.Affected[1:]
+	}
 	if err != nil {
 		w.log.Info("query failed", "ref", ref, "request_id", req.ID, "err", err)
 		return fail(err)
@@ -250,6 +270,32 @@ func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request) *sche
 		res.Message = "unused parameters: " + strings.Join(unused, ", ")
 	}
 	return res
+}
+
+// applied reports whether a write with this request id already committed.
+func (w *Worker) applied(ctx context.Context, id string) (bool, error) {
+	res, err := w.run(ctx, []engines.Statement{{
+		SQL:  "SELECT COUNT(*) AS n FROM dqm_requests WHERE request_id = " + w.placeholder(1),
+		Args: []any{id},
+	}})
+	if err != nil {
+		return false, err
+	}
+	return string(res.Rows) != `[{"n":0}]`, nil
+}
+
+func (w *Worker) record(id string, ref int64) engines.Statement {
+	return engines.Statement{
+		SQL:  "INSERT INTO dqm_requests (request_id, ref) VALUES (" + w.placeholder(1) + ", " + w.placeholder(2) + ")",
+		Args: []any{id, ref},
+	}
+}
+
+func (w *Worker) placeholder(n int) string {
+	if w.cfg.Style == params.Dollar {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
 }
 
 // invalidate tells every cache that a write through dqm changed tables.

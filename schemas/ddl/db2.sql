@@ -18,3 +18,9 @@ CREATE TABLE queries (
     status        VARCHAR(10)  NOT NULL DEFAULT 'active',
     PRIMARY KEY (database_name, ref)
 );
+
+CREATE TABLE dqm_requests (
+    request_id VARCHAR(128) NOT NULL PRIMARY KEY,
+    ref        BIGINT       NOT NULL,
+    created_at TIMESTAMP    NOT NULL DEFAULT CURRENT TIMESTAMP
+);

@@ -17,3 +17,11 @@ CREATE TABLE IF NOT EXISTS queries (
     status        TEXT    NOT NULL DEFAULT 'active',
     PRIMARY KEY (database_name, ref)
 );
+
+-- Ids of writes already applied: a redelivered write (a worker died
+-- between commit and ack) is answered without running twice. Pruned by age.
+CREATE TABLE IF NOT EXISTS dqm_requests (
+    request_id VARCHAR(128) NOT NULL PRIMARY KEY,
+    ref        BIGINT       NOT NULL,
+    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
