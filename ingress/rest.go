@@ -33,12 +33,17 @@ type DatabaseStatus struct {
 	State             string    `json:"state"`
 	QueryCacheEntries int       `json:"query_cache_entries"`
 	LastHeartbeat     time.Time `json:"last_heartbeat"`
+	// Queues are shown only to callers with a valid token.
+	Queues []schemas.QueueStatus `json:"queues,omitempty"`
 }
 
 // RESTConfig tunes the adapter.
 type RESTConfig struct {
 	MaxBodyBytes         int64
 	MaxQueriesPerRequest int
+	// JWTSecret is the HMAC key of bearer tokens for the auth endpoints;
+	// empty disables them (every call is 401).
+	JWTSecret []byte
 	// QueueGrace is added to a query's timeout to make its deadline: the
 	// time it may wait in the queue before it runs (default 2 s).
 	QueueGrace time.Duration
@@ -65,8 +70,12 @@ func NewREST(client *Client, dbs Databases, cfg RESTConfig) *REST {
 		cfg.QueueGrace = 2 * time.Second
 	}
 	r := &REST{client: client, dbs: dbs, cfg: cfg, mux: http.NewServeMux()}
-	r.handle("POST", "/api/conduit/query", r.query)
-	r.handle("POST", "/api/conduit/queries", r.queries)
+	r.handle("POST", "/api/conduit/query", r.query(scopePublic))
+	r.handle("POST", "/api/conduit/queries", r.queries(scopePublic))
+	r.handle("POST", "/api/conduit/auth_query", r.query(scopeToken))
+	r.handle("POST", "/api/conduit/auth_queries", r.queries(scopeToken))
+	r.handle("POST", "/api/conduit/alt_query", r.query(scopeBody))
+	r.handle("POST", "/api/conduit/alt_queries", r.queries(scopeBody))
 	r.handle("GET", "/api/conduit/status", r.status)
 	r.handle("GET", "/api/query/{database}/{query_ref}/{queue}/{params}", r.seedQuery)
 	r.handle("GET", "/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -104,24 +113,59 @@ type single struct {
 	Params   schemas.Params `json:"params"`
 }
 
-func (r *REST) query(w http.ResponseWriter, req *http.Request) {
-	var body single
-	if err := r.decode(w, req, &body); err != nil {
-		writeError(w, err, "", 0)
-		return
+// scope says who may call an endpoint and where its database comes from.
+type scope int
+
+const (
+	scopePublic scope = iota // no token; public entries; database from the body
+	scopeToken               // JWT; public and private; database from the token's claim
+	scopeBody                // JWT; public and private; database from the body (override)
+)
+
+// caller resolves the endpoint's auth: it returns the database to use
+// (from the token for scopeToken) and whether private entries may run.
+func (r *REST) caller(req *http.Request, sc scope, bodyDB *string) (db string, private bool, err error) {
+	if sc == scopePublic {
+		return deref(bodyDB), false, nil
 	}
-	if body.QueryRef == nil || body.Database == nil {
-		writeError(w, schemas.Errorf(schemas.CodeBadRequest, "query_ref and database are required"), deref(body.Database), 0)
-		return
+	c, err := r.bearer(req)
+	if err != nil {
+		return "", false, err
 	}
-	res := r.run(req.Context(), *body.Database, *body.QueryRef, body.Params, "")
-	writeResult(w, res)
+	if sc == scopeToken {
+		if c.Database == "" {
+			return "", false, &schemas.Error{Code: schemas.CodeUnauthorized, Message: "token has no database claim"}
+		}
+		return c.Database, true, nil
+	}
+	return deref(bodyDB), true, nil
 }
 
-// run validates one public query and, if valid, sends it through the
-// queue. tag "" or auto means the catalog entry's queue.
-func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string) *schemas.Result {
-	q, vals, err := r.validate(db, ref, p)
+func (r *REST) query(sc scope) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		var body single
+		if err := r.decode(w, req, &body); err != nil {
+			writeError(w, err, "", 0)
+			return
+		}
+		db, private, err := r.caller(req, sc, body.Database)
+		if err != nil {
+			writeError(w, err, deref(body.Database), 0)
+			return
+		}
+		if body.QueryRef == nil || (sc != scopeToken && body.Database == nil) {
+			writeError(w, schemas.Errorf(schemas.CodeBadRequest, "query_ref and database are required"), db, 0)
+			return
+		}
+		writeResult(w, r.run(req.Context(), db, *body.QueryRef, body.Params, "", private))
+	}
+}
+
+// run validates one query and, if valid, sends it through the queue. tag
+// "" or auto means the catalog entry's queue; private allows entries that
+// are not public.
+func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string, private bool) *schemas.Result {
+	q, vals, err := r.validate(db, ref, p, private)
 	if err != nil {
 		return schemas.Failure(db, ref, err)
 	}
@@ -129,7 +173,7 @@ func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, 
 }
 
 // validate checks everything that can be checked before queueing.
-func (r *REST) validate(db string, ref int64, p schemas.Params) (*catalog.Query, params.Values, error) {
+func (r *REST) validate(db string, ref int64, p schemas.Params, private bool) (*catalog.Query, params.Values, error) {
 	cat, ok := r.dbs.Catalog(db)
 	if !ok {
 		return nil, nil, schemas.Errorf(schemas.CodeInvalidDatabase, "Invalid database selection")
@@ -138,7 +182,7 @@ func (r *REST) validate(db string, ref int64, p schemas.Params) (*catalog.Query,
 		return nil, nil, schemas.Errorf(schemas.CodeUnavailable, "database "+db+" is not ready")
 	}
 	q, ok := cat.Lookup(ref)
-	if !ok || !q.Public {
+	if !ok || !(q.Public || private) {
 		return nil, nil, schemas.Errorf(schemas.CodeQueryNotFound, "queryref not found or not public")
 	}
 	vals, err := params.Decode(params.Raw(p))
@@ -177,18 +221,27 @@ type batchBody struct {
 	Message         string            `json:"message,omitempty"`
 }
 
-func (r *REST) queries(w http.ResponseWriter, req *http.Request) {
+func (r *REST) queries(sc scope) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) { r.batch(w, req, sc) }
+}
+
+func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 	start := time.Now()
 	var body batch
 	if err := r.decode(w, req, &body); err != nil {
 		writeError(w, err, "", 0)
 		return
 	}
-	if body.Database == nil || body.Queries == nil {
-		writeError(w, schemas.Errorf(schemas.CodeBadRequest, "database and queries are required"), deref(body.Database), 0)
+	db, private, err := r.caller(req, sc, body.Database)
+	if err != nil {
+		writeError(w, err, deref(body.Database), 0)
 		return
 	}
-	db, list := *body.Database, *body.Queries
+	if (sc != scopeToken && body.Database == nil) || body.Queries == nil {
+		writeError(w, schemas.Errorf(schemas.CodeBadRequest, "database and queries are required"), db, 0)
+		return
+	}
+	list := *body.Queries
 	cat, ok := r.dbs.Catalog(db)
 	if !ok {
 		writeError(w, schemas.Errorf(schemas.CodeInvalidDatabase, "Invalid database selection"), db, 0)
@@ -217,7 +270,7 @@ func (r *REST) queries(w http.ResponseWriter, req *http.Request) {
 			writeError(w, schemas.Errorf(schemas.CodeBadRequest, fmt.Sprintf("queries[%d]: query_ref is required", i)), db, 0)
 			return
 		}
-		q, vals, err := r.validate(db, *e.QueryRef, e.Params)
+		q, vals, err := r.validate(db, *e.QueryRef, e.Params, private)
 		if errors.Is(err, schemas.ErrQueryNotFound) {
 			results[i] = schemas.Failure(db, *e.QueryRef, err)
 			index[i] = -1
@@ -278,11 +331,18 @@ func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	writeResult(w, r.run(req.Context(), db, ref, p, tag))
+	writeResult(w, r.run(req.Context(), db, ref, p, tag, false))
 }
 
-func (r *REST) status(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "databases": r.dbs.Status()})
+func (r *REST) status(w http.ResponseWriter, req *http.Request) {
+	all := r.dbs.Status()
+	if _, err := r.bearer(req); err != nil {
+		for name, st := range all {
+			st.Queues = nil
+			all[name] = st
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "databases": all})
 }
 
 func (r *REST) ready(w http.ResponseWriter, _ *http.Request) {

@@ -549,6 +549,28 @@ func share(n, k, i int) int {
 	return s
 }
 
+// Queues describes this instance's workers of the database.
+func (l *Lead) Queues() []schemas.QueueStatus {
+	p := l.pool.Load()
+	if p == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []schemas.QueueStatus
+	for _, w := range p.all() {
+		processed, failed := w.Stats()
+		qs := schemas.QueueStatus{Label: w.Label(), Tags: w.Tags(), Processed: processed, Failed: failed}
+		for _, t := range w.Tags() {
+			qs.Workers += l.plan[t]
+			qs.Pending += l.lag[t].Pending
+			qs.AckPending += l.lag[t].AckPending
+		}
+		out = append(out, qs)
+	}
+	return out
+}
+
 // heartbeat is this instance's status for KV and, from the Lead, the
 // heartbeat subject.
 func (m *manager) heartbeat() schemas.Heartbeat {
@@ -561,18 +583,7 @@ func (m *manager) heartbeat() schemas.Heartbeat {
 	if m.deps.CacheEntries != nil {
 		hb.CacheEntries = m.deps.CacheEntries(m.db.Name)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, w := range m.pool.all() {
-		processed, failed := w.Stats()
-		qs := schemas.QueueStatus{Label: w.Label(), Tags: w.Tags(), Processed: processed, Failed: failed}
-		for _, t := range w.Tags() {
-			qs.Workers += m.plan[t]
-			qs.Pending += m.lag[t].Pending
-			qs.AckPending += m.lag[t].AckPending
-		}
-		hb.Queues = append(hb.Queues, qs)
-	}
+	hb.Queues = m.Queues()
 	return hb
 }
 

@@ -137,6 +137,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	rest := ingress.NewREST(s.client, s, ingress.RESTConfig{
 		MaxBodyBytes:         cfg.HTTP.MaxBodyBytes,
 		MaxQueriesPerRequest: cfg.HTTP.MaxQueriesPerRequest,
+		JWTSecret:            []byte(cfg.Auth.JWTSecret.Reveal()),
 	})
 	rest.Handle("GET /metrics", s.metrics.Handler())
 	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
@@ -200,7 +201,7 @@ func (s *Server) Status() map[string]ingress.DatabaseStatus {
 	out := make(map[string]ingress.DatabaseStatus, len(s.leads))
 	for name, l := range s.leads {
 		out[name] = ingress.DatabaseStatus{Ready: l.Ready(), Engine: l.Engine(), State: l.State(),
-			QueryCacheEntries: s.cache.Len(name), LastHeartbeat: l.LastHeartbeat()}
+			QueryCacheEntries: s.cache.Len(name), LastHeartbeat: l.LastHeartbeat(), Queues: l.Queues()}
 	}
 	return out
 }
