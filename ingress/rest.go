@@ -165,11 +165,11 @@ func (r *REST) query(sc scope) http.HandlerFunc {
 // "" or auto means the catalog entry's queue; private allows entries that
 // are not public.
 func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string, private bool) *schemas.Result {
-	q, vals, err := r.validate(db, ref, p, private)
+	q, _, err := r.validate(db, ref, p, private)
 	if err != nil {
 		return schemas.Failure(db, ref, err)
 	}
-	return r.send(ctx, db, q, vals, p, tag)
+	return r.send(ctx, db, q, p, tag)
 }
 
 // validate checks everything that can be checked before queueing.
@@ -192,7 +192,7 @@ func (r *REST) validate(db string, ref int64, p schemas.Params, private bool) (*
 	return q, vals, err
 }
 
-func (r *REST) send(ctx context.Context, db string, q *catalog.Query, _ params.Values, p schemas.Params, tag string) *schemas.Result {
+func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.Params, tag string) *schemas.Result {
 	if tag == "" || tag == "auto" {
 		tag = q.Queue
 	}
@@ -295,7 +295,7 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 	}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
-		wg.Go(func() { j.res = r.send(req.Context(), db, j.q, nil, j.p, "") })
+		wg.Go(func() { j.res = r.send(req.Context(), db, j.q, j.p, "") })
 	}
 	wg.Wait()
 	out := batchBody{Success: true, Database: db, Results: results}
