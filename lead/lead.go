@@ -244,7 +244,8 @@ func (m *manager) run(ctx context.Context) {
 	refresh := max(m.db.LeadTTL()/3, 100*time.Millisecond)
 	tick := time.NewTicker(m.deps.Tick)
 	defer tick.Stop()
-	var nextCheck, nextRefresh, nextBeat, nextPrune time.Time
+	var nextCheck, nextRefresh, nextBeat, nextPrune, lastScale time.Time
+	scaleGap := min(m.deps.Tick, 100*time.Millisecond)
 	m.backoff = Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second}
 	m.pool.start(0, "lead", LeadTags(m.db))
 	for {
@@ -268,8 +269,13 @@ func (m *manager) run(ctx context.Context) {
 		}
 		woken := false
 		if m.IsLeader() {
-			m.scale(ctx, now)
-			m.apply()
+			// Nudges come with every pulled request; reading four consumers'
+			// info for each would compete with the requests themselves.
+			if now.Sub(lastScale) >= scaleGap {
+				lastScale = now
+				m.scale(ctx, now)
+				m.apply()
+			}
 			if !now.Before(nextBeat) {
 				m.publishHeartbeat()
 				nextBeat = now.Add(m.db.Heartbeat())
