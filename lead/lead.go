@@ -189,7 +189,7 @@ func (l *Lead) Run(ctx context.Context) error {
 	}
 	defer stopReload()
 	lease := NewLease(l.deps.Leaders, l.db.Name, l.deps.Instance)
-	m := &manager{Lead: l, st: st, pool: pool, lease: lease, scalers: map[string]*Scaler{}}
+	m := &manager{Lead: l, st: st, pool: pool, lease: lease, scalers: map[string]*Scaler{}, consumers: map[string]jetstream.Consumer{}}
 	m.changes = &changes{l: l}
 	m.run(ctx)
 	m.changes.stop()
@@ -236,8 +236,9 @@ type manager struct {
 	conn    engines.Conn
 	backoff Backoff
 	retryAt time.Time
-	scalers map[string]*Scaler
-	changes *changes
+	scalers   map[string]*Scaler
+	consumers map[string]jetstream.Consumer // per tag, looked up once
+	changes   *changes
 }
 
 func (m *manager) run(ctx context.Context) {
@@ -473,9 +474,16 @@ func (m *manager) scale(ctx context.Context, now time.Time) {
 		if q.Max == 0 {
 			continue
 		}
-		cons, err := m.st.Consumer(ctx, schemas.ConsumerName(m.db.Name, tag))
-		if err != nil {
-			continue
+		if q.Min == q.Max && m.plan[tag] == q.Max {
+			continue // nothing to decide
+		}
+		cons := m.consumers[tag]
+		if cons == nil {
+			c, err := m.st.Consumer(ctx, schemas.ConsumerName(m.db.Name, tag))
+			if err != nil {
+				continue
+			}
+			m.consumers[tag], cons = c, c
 		}
 		info, err := cons.Info(ctx)
 		if err != nil {

@@ -29,23 +29,32 @@ type Request struct {
 // NewRequest builds the request message for subject db.<name>.<tag>. The
 // ce-id doubles as Nats-Msg-Id, so a retried publish is deduplicated.
 func NewRequest(subject, id, source, replyTo string, deadline time.Time, data []byte, ref int64) *nats.Msg {
-	m := nats.NewMsg(subject)
-	h := m.Header
-	h[schemas.HeaderSpecVersion] = []string{"1.0"}
-	h[schemas.HeaderType] = []string{schemas.TypeQueryRequest}
-	h[schemas.HeaderSource] = []string{source}
-	h[schemas.HeaderID] = []string{id}
-	h[schemas.HeaderTime] = []string{time.Now().UTC().Format(time.RFC3339Nano)}
-	h[schemas.HeaderSubject] = []string{strconv.FormatInt(ref, 10)}
-	h[schemas.HeaderContentType] = []string{"application/json"}
-	h[schemas.HeaderReplyTo] = []string{replyTo}
-	h[schemas.HeaderMsgID] = []string{id}
+	idv := []string{id}
+	h := nats.Header{
+		schemas.HeaderSpecVersion: specVersion,
+		schemas.HeaderType:        requestType,
+		schemas.HeaderSource:      {source},
+		schemas.HeaderID:          idv,
+		schemas.HeaderTime:        {time.Now().UTC().Format(time.RFC3339Nano)},
+		schemas.HeaderSubject:     {strconv.FormatInt(ref, 10)},
+		schemas.HeaderContentType: contentJSON,
+		schemas.HeaderReplyTo:     {replyTo},
+		schemas.HeaderMsgID:       idv,
+	}
 	if !deadline.IsZero() {
 		h[schemas.HeaderDeadline] = []string{deadline.UTC().Format(time.RFC3339Nano)}
 	}
-	m.Data = data
-	return m
+	return &nats.Msg{Subject: subject, Header: h, Data: data}
 }
+
+// Header values that never change, shared by every message: nats.go only
+// reads them.
+var (
+	specVersion = []string{"1.0"}
+	requestType = []string{schemas.TypeQueryRequest}
+	resultType  = []string{schemas.TypeQueryResult}
+	contentJSON = []string{"application/json"}
+)
 
 // ErrMalformed marks a request that is not a valid dqm query event.
 var ErrMalformed = errors.New("malformed request")
@@ -109,16 +118,15 @@ func DecodeRequest(subject string, h nats.Header, data []byte) (*Request, error)
 
 // NewReply builds the reply message for a request.
 func NewReply(replyTo, requestID, source string, body []byte) *nats.Msg {
-	m := nats.NewMsg(replyTo)
-	h := m.Header
-	h[schemas.HeaderSpecVersion] = []string{"1.0"}
-	h[schemas.HeaderType] = []string{schemas.TypeQueryResult}
-	h[schemas.HeaderSource] = []string{source}
-	h[schemas.HeaderID] = []string{requestID + "-r"}
-	h[schemas.HeaderRequestID] = []string{requestID}
-	h[schemas.HeaderContentType] = []string{"application/json"}
-	m.Data = body
-	return m
+	h := nats.Header{
+		schemas.HeaderSpecVersion: specVersion,
+		schemas.HeaderType:        resultType,
+		schemas.HeaderSource:      {source},
+		schemas.HeaderID:          {requestID + "-r"},
+		schemas.HeaderRequestID:   {requestID},
+		schemas.HeaderContentType: contentJSON,
+	}
+	return &nats.Msg{Subject: replyTo, Header: h, Data: body}
 }
 
 // RequestID is the id of the request a reply answers.

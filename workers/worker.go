@@ -125,7 +125,11 @@ func (w *Worker) Run(ctx context.Context) error {
 }
 
 func (w *Worker) pull(ctx context.Context, tag string, cons jetstream.Consumer) error {
-	it, err := cons.Messages(jetstream.PullMaxMessages(batch(tag)))
+	// Short pull requests with frequent heartbeats: a pull the server lost
+	// is noticed after two missed heartbeats (2 s), not nats.go's default
+	// 30 s expiry, during which the queue would stall.
+	it, err := cons.Messages(jetstream.PullMaxMessages(batch(tag)),
+		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return fmt.Errorf("worker %s: pull %s: %w", w.cfg.Label, tag, err)
 	}
