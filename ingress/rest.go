@@ -141,16 +141,26 @@ func (r *REST) caller(req *http.Request, sc scope, bodyDB *string) (db string, p
 	return deref(bodyDB), true, nil
 }
 
+// open decodes the body into v and resolves the caller from the body's
+// database field; on failure it has written the error and ok is false.
+func (r *REST) open(w http.ResponseWriter, req *http.Request, sc scope, v any, bodyDB **string) (db string, private, ok bool) {
+	if err := r.decode(w, req, v); err != nil {
+		writeError(w, err, "", 0)
+		return "", false, false
+	}
+	db, private, err := r.caller(req, sc, *bodyDB)
+	if err != nil {
+		writeError(w, err, deref(*bodyDB), 0)
+		return "", false, false
+	}
+	return db, private, true
+}
+
 func (r *REST) query(sc scope) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		var body single
-		if err := r.decode(w, req, &body); err != nil {
-			writeError(w, err, "", 0)
-			return
-		}
-		db, private, err := r.caller(req, sc, body.Database)
-		if err != nil {
-			writeError(w, err, deref(body.Database), 0)
+		db, private, ok := r.open(w, req, sc, &body, &body.Database)
+		if !ok {
 			return
 		}
 		if body.QueryRef == nil || (sc != scopeToken && body.Database == nil) {
@@ -228,13 +238,8 @@ func (r *REST) queries(sc scope) http.HandlerFunc {
 func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 	start := time.Now()
 	var body batch
-	if err := r.decode(w, req, &body); err != nil {
-		writeError(w, err, "", 0)
-		return
-	}
-	db, private, err := r.caller(req, sc, body.Database)
-	if err != nil {
-		writeError(w, err, deref(body.Database), 0)
+	db, private, ok := r.open(w, req, sc, &body, &body.Database)
+	if !ok {
 		return
 	}
 	if (sc != scopeToken && body.Database == nil) || body.Queries == nil {
