@@ -82,7 +82,10 @@ func TestAuthEndpoints(t *testing.T) {
 			if token != "" {
 				req.Header.Set("Authorization", "Bearer "+token)
 			}
-			resp, _ := http.DefaultClient.Do(req)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer resp.Body.Close()
 			var m map[string]any
 			json.NewDecoder(resp.Body).Decode(&m)
