@@ -56,6 +56,23 @@ func sleepFor(d time.Duration) schemas.Params {
 	return schemas.Params{"FLOAT": {"SECONDS": json.RawMessage(strconv.FormatFloat(d.Seconds(), 'f', -1, 64))}}
 }
 
+// startBench is start for benchmarks: the demo database, ready.
+func startBench(b *testing.B) *server.Server {
+	b.Helper()
+	cfg := config.Default()
+	dir := b.TempDir()
+	cfg.NATS.Listen, cfg.NATS.StoreDir, cfg.HTTP.Listen = "127.0.0.1:0", filepath.Join(dir, "nats"), "127.0.0.1:0"
+	cfg.Databases["demo"].DSN = config.DSN(filepath.Join(dir, "demo.db"))
+	cfg.Databases["demo"].Queues["fast"] = config.Queue{Min: 4, Max: 4}
+	s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Shutdown(context.Background()) })
+	testutil.Eventually(b, 15*time.Second, "ready", s.Ready)
+	return s
+}
+
 // start runs an instance and waits until every database is ready.
 func start(t *testing.T, cfg *config.Config) *server.Server {
 	t.Helper()
