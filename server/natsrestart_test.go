@@ -71,4 +71,3 @@ func TestNATSRestart(t *testing.T) {
 		t.Fatalf("after restart: %d %v", status, body)
 	}
 }
-
