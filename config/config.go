@@ -140,8 +140,8 @@ type Database struct {
 	AckWaitMS int `json:"ack_wait_ms"`
 	// DefaultTimeoutMS is the query timeout when the catalog entry says 0.
 	DefaultTimeoutMS int `json:"default_timeout_ms"`
-	// StmtCacheSize is the prepared-statement cache size per connection;
-	// 0 disables the cache.
+	// StmtCacheSize is the prepared-statement cache size per connection
+	// (an LRU keyed by SQL text); 0 means the engine default (128).
 	StmtCacheSize int `json:"stmt_cache_size"`
 	// ScaleDownAfterS is how long a worker above Min idles before it stops.
 	ScaleDownAfterS int `json:"scale_down_after_s"`

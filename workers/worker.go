@@ -90,6 +90,9 @@ func batch(tag string) int {
 // fetching, finishes the requests it holds and closes the connection.
 // Requests fetched but not started are left unacked for redelivery.
 func (w *Worker) Run(ctx context.Context) error {
+	if len(w.cfg.Tags) == 0 {
+		return nil // the Lead keeps no tags: nothing to serve, no connection
+	}
 	defer w.closeConn()
 	// Connect now so the first request does not pay for it; if the database
 	// is down, requests reconnect and are answered 503 until it is back.
