@@ -403,6 +403,9 @@ func (m *manager) refresh(ctx context.Context) {
 			m.deps.Metrics.Leader.WithLabelValues(m.db.Name).Set(map[bool]float64{true: 1}[held])
 		}
 	}
+	if m.deps.Metrics != nil && m.deps.CacheEntries != nil {
+		m.deps.Metrics.CacheEntries.WithLabelValues(m.db.Name).Set(float64(m.deps.CacheEntries(m.db.Name)))
+	}
 	if m.deps.Status != nil {
 		b, _ := json.Marshal(m.heartbeat())
 		if _, err := m.deps.Status.Put(ctx, m.statusKey(), b); err != nil {

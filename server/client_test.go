@@ -165,20 +165,30 @@ func nextReply(t *testing.T, sub *nats.Subscription) map[string]any {
 	return body
 }
 
-// TestUnreachableDatabase: a database that cannot be opened leaves the
-// instance up; it is not ready, /readyz names it, its queries get 503 and
-// the other database keeps serving.
+// TestUnreachableDatabase: databases that cannot be opened (a bad SQLite
+// path, wrong PostgreSQL credentials, a MariaDB port nobody listens on)
+// leave the instance up: each is not ready, /readyz names it, its queries
+// get 503 through REST and the Go client, and the other database keeps
+// serving.
 func TestUnreachableDatabase(t *testing.T) {
 	cfg := testConfig(t)
 	blocker := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	broken := *cfg.Databases["demo"]
-	broken.Name = "broken"
-	broken.DSN = config.DSN(filepath.Join(blocker, "sub", "x.db")) // a path under a file
-	broken.Catalog.File = ""
-	cfg.Databases["broken"] = &broken
+	testutil.PostgresURL(t)
+	testutil.MySQLURL(t)
+	broken := map[string]struct{ engine, dsn string }{
+		"badpath":  {"sqlite", filepath.Join(blocker, "sub", "x.db")}, // a path under a file
+		"badcreds": {"postgres", "postgresql://nosuchuser:wrong@127.0.0.1:5432/test?sslmode=disable"},
+		"noserver": {"mysql", "mysql://root@127.0.0.1:1/test"},
+	}
+	for name, b := range broken {
+		db := *cfg.Databases["demo"]
+		db.Name, db.Engine, db.DSN = name, b.engine, config.DSN(b.dsn)
+		db.Catalog.File = ""
+		cfg.Databases[name] = &db
+	}
 	s, err := server.Start(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -186,18 +196,28 @@ func TestUnreachableDatabase(t *testing.T) {
 	defer s.Shutdown(context.Background())
 	testutil.Eventually(t, 10*time.Second, "demo ready", func() bool { return s.Status()["demo"].Ready })
 	status, body, h := call(t, s, "GET", "/readyz", "")
-	if status != 503 || h.Get("Retry-After") == "" || body["not_ready"].([]any)[0] != "broken" {
+	if status != 503 || h.Get("Retry-After") == "" || len(body["not_ready"].([]any)) != len(broken) {
 		t.Fatalf("readyz %d %v", status, body)
 	}
-	status, body, h = call(t, s, "POST", "/api/conduit/query", `{"query_ref":1,"database":"broken"}`)
-	if status != 503 || body["error"] != "unavailable" || h.Get("Retry-After") == "" {
-		t.Fatalf("query %d %v", status, body)
+	for name := range broken {
+		t.Run(name, func(t *testing.T) {
+			testutil.Eventually(t, 10*time.Second, "ERROR state", func() bool { return s.Status()[name].State == "ERROR" })
+			status, body, h := call(t, s, "POST", "/api/conduit/query", `{"query_ref":1,"database":"`+name+`"}`)
+			if status != 503 || body["error"] != "unavailable" || h.Get("Retry-After") == "" {
+				t.Fatalf("REST %d %v", status, body)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := s.Client().Query(ctx, name, 1, nil, ingress.Queue("fast"))
+			if code := schemas.CodeOf(err); code != schemas.CodeUnavailable {
+				t.Fatalf("client: %v", err)
+			}
+			if strings.Contains(err.Error(), "wrong") {
+				t.Fatalf("the password leaked into the error: %v", err)
+			}
+		})
 	}
-	if st := s.Status()["broken"].State; st != "ERROR" {
-		t.Errorf("state %s", st)
-	}
-	status, _, _ = call(t, s, "POST", "/api/conduit/query", `{"query_ref":1,"database":"demo"}`)
-	if status != 200 {
+	if status, _, _ := call(t, s, "POST", "/api/conduit/query", `{"query_ref":1,"database":"demo"}`); status != 200 {
 		t.Errorf("demo status %d", status)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/dqmhq/dqm/engines/postgres"
 	"github.com/dqmhq/dqm/engines/sqlite"
 	"github.com/dqmhq/dqm/lead"
+	"github.com/dqmhq/dqm/triggers"
 )
 
 // engineByName maps the config's engine names to engines. Files with build
@@ -37,4 +38,28 @@ func CheckCatalog(ctx context.Context, db, host *config.Database) (*catalog.Cata
 		hostEngine = newHost()
 	}
 	return lead.CheckCatalog(ctx, db, newEngine(), host, hostEngine)
+}
+
+// RemoveTriggers drops dqm's change triggers from tables of a database (all
+// watched tables if none are named); trigger_events stays. A running Lead
+// installs them again when it next takes the lease, so remove them from
+// the configuration first.
+func RemoveTriggers(ctx context.Context, db *config.Database, tables []string) error {
+	newEngine, ok := engineByName[db.Engine]
+	if !ok {
+		return fmt.Errorf("engine %s is not built into this binary", db.Engine)
+	}
+	if len(tables) == 0 {
+		tables = append(tables, db.Triggers.Tables...)
+		if db.Catalog.Table != "" {
+			tables = append(tables, db.Catalog.Table)
+		}
+	}
+	engine := newEngine()
+	conn, err := engine.Open(ctx, db.DSN.Reveal(), engines.Options{StmtCacheSize: 1})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return triggers.Remove(ctx, conn, engine.Name(), tables, triggers.WithDSN(db.DSN.Reveal()))
 }

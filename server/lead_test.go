@@ -106,11 +106,29 @@ func TestQueueFull(t *testing.T) {
 		t.Fatalf("outcomes %v", count)
 	}
 	t.Logf("outcomes %v", count)
-	// Through REST it is a 429 with Retry-After.
-	res := schemas.Failure("demo", 5, &schemas.Error{Code: schemas.CodeQueueFull})
-	if res.Error.Status() != 429 {
-		t.Fatal(res.Error.Status())
+
+	// Through REST: fill the queue with three long requests, then ask.
+	for range 3 {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s.Client().Query(ctx, "pg", 10, sleepFor(2*time.Second), ingress.Queue("slow"))
+		})
 	}
+	js, _ := jetstream.New(s.NATS())
+	testutil.Eventually(t, 5*time.Second, "queue full", func() bool {
+		st, err := js.Stream(context.Background(), schemas.StreamName("pg"))
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(context.Background())
+		return err == nil && info.State.Msgs == 3
+	})
+	status, body, h := call(t, s, "POST", "/api/conduit/query", `{"query_ref":10,"database":"pg","params":{"FLOAT":{"SECONDS":0}}}`)
+	if status != 429 || body["error"] != "queue_full" || h.Get("Retry-After") == "" {
+		t.Fatalf("REST on a full queue: %d %v", status, body)
+	}
+	wg.Wait()
 }
 
 // TestDeadLetter: a request that a consumer delivers max_deliver times

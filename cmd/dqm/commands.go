@@ -147,3 +147,17 @@ func catalogCheck(ctx context.Context, cfg *config.Config, args []string, stdout
 	}
 	return code
 }
+
+// triggersRemove drops dqm's change triggers: dqm triggers remove <db> [table...].
+func triggersRemove(ctx context.Context, cfg *config.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) < 1 || cfg.Databases[args[0]] == nil {
+		fmt.Fprintln(stderr, "usage: dqm triggers remove <db> [table...] (db from the configuration)")
+		return 2
+	}
+	if err := server.RemoveTriggers(ctx, cfg.Databases[args[0]], args[1:]); err != nil {
+		fmt.Fprintln(stderr, "triggers:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "triggers removed from", args[0])
+	return 0
+}

@@ -24,6 +24,7 @@ const usage = `usage: dqm <command> [-config dqm.json] [args]
   query <db> <ref> [params]   run a catalog query; params is JSON of typed groups
   status [db]                 print every instance's queues, read from NATS KV
   changes <db> [table]        tail change events as JSON lines
+  triggers remove <db> [t…]   drop dqm's change triggers (trigger_events stays)
   catalog check [db]          load and compile catalogs (after validating the config)
   version                     print the version`
 
@@ -41,8 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, args := args[0], args[1:]
-	if cmd == "catalog" && len(args) > 0 && args[0] == "check" {
-		cmd, args = "catalog check", args[1:]
+	if len(args) > 0 && (cmd == "catalog" && args[0] == "check" || cmd == "triggers" && args[0] == "remove") {
+		cmd, args = cmd+" "+args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("dqm "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return changes(ctx, cfg, fs.Args(), stdout, stderr)
 	case "catalog check":
 		return catalogCheck(ctx, cfg, fs.Args(), stdout, stderr)
+	case "triggers remove":
+		return triggersRemove(ctx, cfg, fs.Args(), stdout, stderr)
 	}
 	fmt.Fprintln(stderr, usage)
 	return 2

@@ -57,6 +57,8 @@ func TestCLI(t *testing.T) {
 		{[]string{"catalog", "check", "-config", full}, 0, "demo (sqlite): 6 entries [1 2 3 4 5 55]"},
 		{[]string{"serve", "-config", bad}, 2, "databases.x.engine"},
 		{[]string{"serve", "-config", filepath.Join(dir, "missing.json")}, 2, "missing.json"},
+		{[]string{"triggers", "remove", "-config", full, "demo", "numbers"}, 0, "triggers removed from demo"},
+		{[]string{"triggers", "remove", "-config", full, "nope"}, 2, "usage"},
 		{[]string{"frobnicate"}, 2, "usage"},
 		{nil, 2, "usage"},
 	}
