@@ -230,12 +230,12 @@ func (l *Lead) pulled(string) {
 // manager is the state of one Run.
 type manager struct {
 	*Lead
-	st      jetstream.Stream
-	pool    *pool
-	lease   *Lease
-	conn    engines.Conn
-	backoff Backoff
-	retryAt time.Time
+	st        jetstream.Stream
+	pool      *pool
+	lease     *Lease
+	conn      engines.Conn
+	backoff   Backoff
+	retryAt   time.Time
 	scalers   map[string]*Scaler
 	consumers map[string]jetstream.Consumer // per tag, looked up once
 	changes   *changes
