@@ -20,6 +20,7 @@ run: build
 test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./params/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 5s ./wire/
 
 test-short:
 	$(GO) test -count=1 $(PKGS)
@@ -42,6 +43,7 @@ staticcheck: $(STATICCHECK)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./params/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 60s ./wire/
 
 ## bench: dqm vs the direct driver, same run; writes bench/REPORT.md
 bench:
