@@ -67,14 +67,15 @@ type Lead struct {
 	deps Deps
 	log  *slog.Logger
 
-	catalog  atomic.Pointer[catalog.Catalog]
-	state    atomic.Value // string
-	beat     atomic.Value // time.Time of the last successful check
-	leader   atomic.Bool
-	nudge    chan struct{}
-	pool     atomic.Pointer[pool]
-	reload   atomic.Bool
-	readOnly bool // CheckCatalog: read the catalog, create nothing
+	catalog   atomic.Pointer[catalog.Catalog]
+	state     atomic.Value // string
+	beat      atomic.Value // time.Time of the last successful check
+	leader    atomic.Bool
+	nudge     chan struct{}
+	lastNudge atomic.Int64 // unix nanos of the last nudge sent
+	pool      atomic.Pointer[pool]
+	reload    atomic.Bool
+	readOnly  bool // CheckCatalog: read the catalog, create nothing
 	// capturing is set while this instance leads and its triggers are
 	// installed: changes from then on are published.
 	capturing atomic.Bool
@@ -219,8 +220,17 @@ func (l *Lead) observe(tag string, code schemas.Code, queued, ran time.Duration)
 	}
 }
 
+// nudgeGap is the least time between two nudges: under load every pulled
+// request would otherwise wake the Lead's loop.
+const nudgeGap = 100 * time.Millisecond
+
 // pulled nudges the scaler: a request was just taken off a queue.
 func (l *Lead) pulled(string) {
+	now := time.Now().UnixNano()
+	last := l.lastNudge.Load()
+	if now-last < int64(nudgeGap) || !l.lastNudge.CompareAndSwap(last, now) {
+		return
+	}
 	select {
 	case l.nudge <- struct{}{}:
 	default:
@@ -246,7 +256,7 @@ func (m *manager) run(ctx context.Context) {
 	tick := time.NewTicker(m.deps.Tick)
 	defer tick.Stop()
 	var nextCheck, nextRefresh, nextBeat, nextPrune, lastScale time.Time
-	scaleGap := min(m.deps.Tick, 100*time.Millisecond)
+	scaleGap := min(m.deps.Tick, nudgeGap)
 	m.backoff = Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second}
 	m.pool.start(0, "lead", LeadTags(m.db))
 	for {
