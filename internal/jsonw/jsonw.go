@@ -1,5 +1,3 @@
-// Package jsonw appends JSON tokens to byte slices without reflection, for
-// the hot paths that write rows and replies.
 package jsonw
 
 import (
@@ -39,6 +37,10 @@ func String(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}
