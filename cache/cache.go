@@ -78,7 +78,15 @@ func (c *Cache) Do(ctx context.Context, db, key string, tables []string, ttl tim
 			return res, nil
 		}
 		before := c.versions(db, tables)
-		res := fill(context.WithoutCancel(ctx))
+		// The flight is shared: one caller giving up must not fail the
+		// others, but the first caller's deadline still bounds the work.
+		fctx := context.WithoutCancel(ctx)
+		if d, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			fctx, cancel = context.WithDeadline(fctx, d)
+			defer cancel()
+		}
+		res := fill(fctx)
 		if res != nil && res.Success {
 			c.put(db, key, tables, ttl, res, before)
 		}

@@ -165,3 +165,21 @@ func TestFillRacingInvalidation(t *testing.T) {
 		t.Fatal("a result that raced a clear was cached")
 	}
 }
+
+// TestFillKeepsDeadlineNotCancel: the fill outlives its first caller's
+// cancellation (others share it) but not its deadline.
+func TestFillKeepsDeadlineNotCancel(t *testing.T) {
+	c := New(0, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	deadline, _ := ctx.Deadline()
+	cancel()
+	c.Do(ctx, "db", "k", nil, time.Minute, func(fctx context.Context) *schemas.Result {
+		if fctx.Err() != nil {
+			t.Error("the fill saw its caller's cancellation")
+		}
+		if d, ok := fctx.Deadline(); !ok || !d.Equal(deadline) {
+			t.Errorf("fill deadline %v %v, want %v", d, ok, deadline)
+		}
+		return result(`[1]`)
+	})
+}
