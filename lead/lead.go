@@ -176,6 +176,7 @@ func (l *Lead) Run(ctx context.Context) error {
 			Source: "/dqm/" + l.deps.Instance, Logger: l.deps.Logger,
 			Observe: l.observe, Pulled: l.pulled,
 			Idempotent: l.db.Catalog.Table == "queries", Style: l.deps.Engine.Style(),
+			AckWait: l.db.AckWait(),
 		})
 	})
 	l.pool.Store(pool)

@@ -278,3 +278,32 @@ func TestFailover(t *testing.T) {
 		t.Errorf("request failed: %v", err)
 	}
 }
+
+// TestLongQueryNotRedelivered: a query that runs longer than the ack wait
+// is kept in progress, so JetStream does not hand it to another worker
+// while it runs: it runs once and is answered once.
+func TestLongQueryNotRedelivered(t *testing.T) {
+	cfg := pgConfig(t)
+	pg := cfg.Databases["pg"]
+	pg.AckWaitMS = 1000
+	pg.DefaultTimeoutMS = 1000
+	pg.Queues["slow"] = config.Queue{Min: 2, Max: 2} // an idle worker that could take a redelivery
+	s := start(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := s.Client().Query(ctx, "pg", 10, sleepFor(2500*time.Millisecond), ingress.Queue("slow")); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(s.NATS())
+	cons, err := js.Consumer(ctx, schemas.StreamName("pg"), schemas.ConsumerName("pg", "slow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumRedelivered != 0 || info.Delivered.Consumer != 1 {
+		t.Fatalf("delivered %d times, %d redelivered", info.Delivered.Consumer, info.NumRedelivered)
+	}
+}

@@ -45,6 +45,9 @@ type Config struct {
 	Idempotent bool
 	// Style is the engine's placeholder style, for dqm's own statements.
 	Style params.Style
+	// AckWait is the consumers' ack wait: a request that may run longer
+	// is marked in progress while it runs, so it is not redelivered.
+	AckWait time.Duration
 }
 
 // Worker is one queue: one connection, one or more tags.
@@ -177,7 +180,7 @@ func (w *Worker) handle(ctx context.Context, tag string, msg jetstream.Msg) {
 		if !req.Time.IsZero() {
 			queued = start.Sub(req.Time)
 		}
-		res = w.serve(ctx, tag, req)
+		res = w.serve(ctx, tag, req, msg)
 	}
 	res.QueueUsed = tag
 	if res.Status == 0 {
@@ -205,7 +208,7 @@ func (w *Worker) handle(ctx context.Context, tag string, msg jetstream.Msg) {
 }
 
 // serve runs a decoded request and returns its reply body.
-func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request) *schemas.Result {
+func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request, msg jetstream.Msg) *schemas.Result {
 	ref := req.Data.QueryRef
 	fail := func(err error) *schemas.Result { return schemas.Failure(req.Database, ref, err) }
 	if req.Database != w.cfg.Database {
@@ -254,6 +257,9 @@ func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request) *sche
 		// the entry's own last statement.
 		stmts = append([]engines.Statement{w.record(req.ID, ref)}, stmts...)
 	}
+	if w.cfg.AckWait > 0 && time.Until(deadline) > w.cfg.AckWait/2 {
+		defer keepInProgress(msg, w.cfg.AckWait/2)()
+	}
 	start := time.Now()
 	out, err := w.run(rctx, stmts)
 	elapsed := time.Since(start)
@@ -277,6 +283,27 @@ func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request) *sche
 		res.Message = "unused parameters: " + strings.Join(unused, ", ")
 	}
 	return res
+}
+
+// keepInProgress tells JetStream every interval that msg is still being
+// worked on, until the returned stop is called.
+func keepInProgress(msg jetstream.Msg, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				msg.InProgress()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // applied reports whether a write with this request id already committed.
