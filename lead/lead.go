@@ -53,6 +53,8 @@ type Deps struct {
 	// (tier 2: config catalog.host), if any.
 	Host       *config.Database
 	HostEngine engines.Engine
+	// Abort, when done, cancels in-flight queries (landing past its bound).
+	Abort context.Context
 	// OnCatalog is told which refs a reload added, changed or removed, so
 	// the instance drops their cached results.
 	OnCatalog func(db string, refs []int64)
@@ -176,7 +178,7 @@ func (l *Lead) Run(ctx context.Context) error {
 			Source: "/dqm/" + l.deps.Instance, Logger: l.deps.Logger,
 			Observe: l.observe, Pulled: l.pulled,
 			Idempotent: l.db.Catalog.Table == "queries", Style: l.deps.Engine.Style(),
-			AckWait: l.db.AckWait(),
+			AckWait: l.db.AckWait(), Abort: l.deps.Abort,
 		})
 	})
 	l.pool.Store(pool)

@@ -32,6 +32,12 @@ func newPool(ctx context.Context, newWorker func(n int, tags []string) *workers.
 
 // start runs a worker with number n (0 for the Lead's own) for tags.
 func (p *pool) start(n int, key string, tags []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.startLocked(n, key, tags)
+}
+
+func (p *pool) startLocked(n int, key string, tags []string) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	r := &running{n: n, w: p.newWorker(n, tags), cancel: cancel}
 	p.used[n] = true
@@ -49,7 +55,7 @@ func (p *pool) resize(tag string, n int) {
 		for p.used[num] {
 			num++
 		}
-		p.start(num, tag, []string{tag})
+		p.startLocked(num, tag, []string{tag})
 	}
 	for len(p.byTag[tag]) > n {
 		rs := p.byTag[tag]

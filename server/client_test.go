@@ -301,3 +301,49 @@ func TestRedeliveredWriteRunsOnce(t *testing.T) {
 		t.Fatalf("rows after two deliveries of one insert: %v", n)
 	}
 }
+
+// TestLandingBound: a query still running when the landing bound passes is
+// cancelled and its request NAKed; shutdown returns promptly, and another
+// instance answers the request.
+func TestLandingBound(t *testing.T) {
+	ns := testutil.NATS(t)
+	cfg := pgConfig(t)
+	cfg.NATS.URL = ns.ClientURL()
+	a := start(t, cfg)
+	client, err := ingress.NewClient(testutil.Connect(t, ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, err := client.Query(ctx, "pg", 10, sleepFor(5*time.Second), ingress.Queue("slow"))
+		done <- err
+	}()
+	testutil.Eventually(t, 5*time.Second, "the query is running", func() bool { return pgRunning(a) })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	a.Shutdown(ctx)
+	if took := time.Since(began); took > 3*time.Second {
+		t.Fatalf("shutdown took %v past a 300 ms bound", took)
+	}
+	cfg2 := *cfg
+	cfg2.HTTP.Listen = "127.0.0.1:0"
+	start(t, &cfg2)
+	if err := <-done; err != nil {
+		t.Fatalf("the request was lost: %v", err)
+	}
+}
+
+// pgRunning reports whether a worker holds the slow queue's one request.
+func pgRunning(s *server.Server) bool {
+	js, _ := jetstream.New(s.NATS())
+	cons, err := js.Consumer(context.Background(), schemas.StreamName("pg"), schemas.ConsumerName("pg", "slow"))
+	if err != nil {
+		return false
+	}
+	info, err := cons.Info(context.Background())
+	return err == nil && info.NumAckPending == 1
+}

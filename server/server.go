@@ -45,6 +45,7 @@ type Server struct {
 	opts    Options
 
 	cancel context.CancelFunc // stops the leads and their workers
+	abort  context.CancelFunc // cancels in-flight queries when landing overruns
 	wg     sync.WaitGroup
 	once   sync.Once
 	done   chan struct{}
@@ -102,6 +103,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
+	abortCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
+	s.abort = abort
 	for name, db := range cfg.Databases {
 		newEngine, ok := engineByName[db.Engine]
 		if !ok {
@@ -109,7 +112,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		}
 		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: newEngine(),
 			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
-			Catalogs: catalogs, OnCatalog: s.cache.DropRefs}
+			Catalogs: catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx}
 		if h := db.Catalog.Host; h != "" {
 			host, ok := cfg.Databases[h]
 			if !ok {
@@ -231,7 +234,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.log.Info("landing: stop workers and leads")
-		s.close()
+		closed := make(chan struct{})
+		go func() { s.close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-ctx.Done():
+			// Past the bound: cancel what still runs; those requests are
+			// NAKed and redelivered to another instance, never dropped.
+			s.log.Warn("landing: bound passed; cancelling in-flight queries")
+			s.abort()
+			<-closed
+		}
 		s.log.Info("landing: done")
 	})
 	<-s.done
@@ -242,6 +255,11 @@ func (s *Server) close() {
 	if s.cancel != nil {
 		s.cancel()
 	}
+	defer func() {
+		if s.abort != nil {
+			s.abort()
+		}
+	}()
 	s.wg.Wait()
 	if s.client != nil {
 		s.client.Close()

@@ -45,6 +45,9 @@ type Config struct {
 	Idempotent bool
 	// Style is the engine's placeholder style, for dqm's own statements.
 	Style params.Style
+	// Abort, when done, cancels the queries in flight (landing ran past its
+	// bound); their requests are NAKed for redelivery, not answered.
+	Abort context.Context
 	// AckWait is the consumers' ack wait: a request that may run longer
 	// is marked in progress while it runs, so it is not redelivered.
 	AckWait time.Duration
@@ -181,6 +184,11 @@ func (w *Worker) handle(ctx context.Context, tag string, msg jetstream.Msg) {
 			queued = start.Sub(req.Time)
 		}
 		res = w.serve(ctx, tag, req, msg)
+		if w.aborted() {
+			w.log.Warn("landing bound passed: request left for redelivery", "request_id", req.ID)
+			msg.Nak()
+			return
+		}
 	}
 	res.QueueUsed = tag
 	if res.Status == 0 {
@@ -244,7 +252,12 @@ func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request, msg j
 	if !req.Deadline.IsZero() && req.Deadline.Before(deadline) {
 		deadline = req.Deadline
 	}
-	rctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	// In-flight work outlives the stop of fetching (ctx), not an abort.
+	base := context.WithoutCancel(ctx)
+	if w.cfg.Abort != nil {
+		base = w.cfg.Abort
+	}
+	rctx, cancel := context.WithDeadline(base, deadline)
 	defer cancel()
 	if q.Writes && w.cfg.Idempotent {
 		if done, err := w.applied(rctx, req.ID); err != nil {
@@ -284,6 +297,8 @@ func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request, msg j
 	}
 	return res
 }
+
+func (w *Worker) aborted() bool { return w.cfg.Abort != nil && w.cfg.Abort.Err() != nil }
 
 // keepInProgress tells JetStream every interval that msg is still being
 // worked on, until the returned stop is called.
