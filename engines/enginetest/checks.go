@@ -378,7 +378,9 @@ func (s *suite) testSchemaChange(t *testing.T) {
 
 func (s *suite) testReconnect(t *testing.T) {
 	if s.f.Kill == nil {
-		t.Skip("Features.Kill is nil: the engine's connections cannot be killed from outside")
+		// Not a skip: nothing is missing, the check does not apply.
+		t.Log("not applicable: Features.Kill is nil (the engine's connections cannot be killed from outside)")
+		return
 	}
 	c, dsn := s.open(t, engines.Options{})
 	s.alive(t, c)

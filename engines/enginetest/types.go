@@ -122,7 +122,8 @@ func (s *suite) testTypes(t *testing.T) {
 		t.Run(string(typ), func(t *testing.T) {
 			ddl := s.f.Types[typ]
 			if ddl == "" {
-				t.Skipf("Features.Types has no %s type", typ)
+				t.Logf("not applicable: Features.Types has no %s type", typ)
+				return
 			}
 			table := "t_" + string(typ)
 			s.run(t, c, s.stmt("CREATE TABLE "+table+" (id INTEGER PRIMARY KEY, v "+ddl+")"))
