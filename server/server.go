@@ -264,15 +264,27 @@ func (s *Server) close() {
 	if s.client != nil {
 		s.client.Close()
 	}
-	if s.nc != nil {
-		s.nc.Drain()
-		for s.nc.IsDraining() {
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	drain(s.nc)
 	if s.ns != nil {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
+	}
+}
+
+// drain flushes and closes a connection, waiting until it is closed.
+func drain(nc *nats.Conn) {
+	if nc == nil || nc.IsClosed() {
+		return
+	}
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		nc.Close()
 	}
 }
 
