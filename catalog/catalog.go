@@ -111,7 +111,7 @@ func Compile(database, engine string, style params.Style, defaultTimeout time.Du
 			q.Tables = TablesOf(text)
 		}
 		for _, st := range q.Statements {
-			q.Writes = q.Writes || !engines.ReturnsRows(st.SQL) || containsFold(st.SQL, "RETURNING")
+			q.Writes = q.Writes || engines.Modifies(st.SQL)
 		}
 		if e.TimeoutMS > 0 {
 			q.Timeout = time.Duration(e.TimeoutMS) * time.Millisecond
@@ -157,8 +157,6 @@ func ReadFile(path string) ([]Entry, error) {
 }
 
 var tableRef = regexp.MustCompile(`(?i)\b(?:from|join|into|update)\s+([A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)?)`)
-
-func containsFold(s, sub string) bool { return strings.Contains(strings.ToUpper(s), sub) }
 
 // TablesOf derives the tables a statement touches from its FROM, JOIN,
 // INTO and UPDATE clauses (lower-cased, schema prefix dropped). It is a

@@ -95,3 +95,16 @@ func TestReturnsRows(t *testing.T) {
 		}
 	}
 }
+
+func TestModifies(t *testing.T) {
+	cases := map[string]bool{
+		"SELECT 1": false, "WITH x AS (SELECT 1) SELECT * FROM x": false, "INSERT INTO t VALUES (1)": true,
+		"UPDATE t SET a = 1": true, "DELETE FROM t": true, "INSERT INTO t VALUES (1) returning id": true,
+		"DELETE FROM t RETURNING *": true,
+	}
+	for sql, want := range cases {
+		if got := Modifies(sql); got != want {
+			t.Errorf("Modifies(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}

@@ -28,9 +28,11 @@ func ReturnsRows(sql string) bool {
 	case "SELECT", "WITH", "VALUES", "SHOW", "PRAGMA", "EXPLAIN", "DESCRIBE", "DESC", "TABLE", "CALL":
 		return true
 	}
-	return containsFold(s, "RETURNING")
+	return hasReturning(s)
 }
 
-func containsFold(s, word string) bool {
-	return strings.Contains(strings.ToUpper(s), word)
-}
+// Modifies guesses from its text whether a statement changes data: it
+// returns no rows, or returns them from a RETURNING clause.
+func Modifies(sql string) bool { return !ReturnsRows(sql) || hasReturning(sql) }
+
+func hasReturning(s string) bool { return strings.Contains(strings.ToUpper(s), "RETURNING") }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func NewRowWriter(columns []string) (*RowWriter, error) {
 	var dups []string
 	keys := make([][]byte, len(columns))
 	for i, c := range columns {
-		if seen[c] && !contains(dups, c) {
+		if seen[c] && !slices.Contains(dups, c) {
 			dups = append(dups, c)
 		}
 		seen[c] = true
@@ -45,15 +46,6 @@ func NewRowWriter(columns []string) (*RowWriter, error) {
 			Message: "duplicate column names in result: " + strings.Join(dups, ", ") + " (alias them)"}
 	}
 	return &RowWriter{buf: append(make([]byte, 0, 256), '['), keys: keys}, nil
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // BeginRow starts the next row.

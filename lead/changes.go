@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,19 +49,10 @@ func EnsureChanges(ctx context.Context, js jetstream.JetStream) error {
 // trigger tables plus the catalog table, so an edited catalog reloads.
 func (l *Lead) watched() []string {
 	tables := append([]string(nil), l.db.Triggers.Tables...)
-	if t := l.db.Catalog.Table; t != "" && !contains(tables, t) {
+	if t := l.db.Catalog.Table; t != "" && !slices.Contains(tables, t) {
 		tables = append(tables, t)
 	}
 	return tables
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // changes is the Lead's change publisher: triggers installed when it takes
