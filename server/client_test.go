@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -346,4 +347,20 @@ func pgRunning(s *server.Server) bool {
 	}
 	info, err := cons.Info(context.Background())
 	return err == nil && info.NumAckPending == 1
+}
+
+// TestStartFailsCleanly: an HTTP address that cannot be bound is an error
+// from Start, after which the embedded NATS it launched is gone again.
+func TestStartFailsCleanly(t *testing.T) {
+	cfg := testConfig(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg.HTTP.Listen = ln.Addr().String()
+	cfg.NATS.Listen = "127.0.0.1:0"
+	if _, err := server.Start(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "http.listen") {
+		t.Fatalf("err %v", err)
+	}
 }

@@ -22,22 +22,30 @@ var engineByName = map[string]func() engines.Engine{
 	"sqlite":   sqlite.New,
 }
 
+// engineFor returns a new engine for db, or an error naming the key when
+// its engine is not built into this binary (db2 without -tags db2).
+func engineFor(db *config.Database) (engines.Engine, error) {
+	newEngine, ok := engineByName[db.Engine]
+	if !ok {
+		return nil, fmt.Errorf("databases.%s.engine: %s is not built into this binary", db.Name, db.Engine)
+	}
+	return newEngine(), nil
+}
+
 // CheckCatalog loads and compiles a database's catalog with the engines
 // built into this binary, creating nothing.
 func CheckCatalog(ctx context.Context, db, host *config.Database) (*catalog.Catalog, error) {
-	newEngine, ok := engineByName[db.Engine]
-	if !ok {
-		return nil, fmt.Errorf("engine %s is not built into this binary", db.Engine)
+	engine, err := engineFor(db)
+	if err != nil {
+		return nil, err
 	}
 	var hostEngine engines.Engine
 	if host != nil {
-		newHost, ok := engineByName[host.Engine]
-		if !ok {
-			return nil, fmt.Errorf("host engine %s is not built into this binary", host.Engine)
+		if hostEngine, err = engineFor(host); err != nil {
+			return nil, err
 		}
-		hostEngine = newHost()
 	}
-	return lead.CheckCatalog(ctx, db, newEngine(), host, hostEngine)
+	return lead.CheckCatalog(ctx, db, engine, host, hostEngine)
 }
 
 // RemoveTriggers drops dqm's change triggers from tables of a database (all
@@ -45,9 +53,9 @@ func CheckCatalog(ctx context.Context, db, host *config.Database) (*catalog.Cata
 // installs them again when it next takes the lease, so remove them from
 // the configuration first.
 func RemoveTriggers(ctx context.Context, db *config.Database, tables []string) error {
-	newEngine, ok := engineByName[db.Engine]
-	if !ok {
-		return fmt.Errorf("engine %s is not built into this binary", db.Engine)
+	engine, err := engineFor(db)
+	if err != nil {
+		return err
 	}
 	if len(tables) == 0 {
 		tables = append(tables, db.Triggers.Tables...)
@@ -55,7 +63,6 @@ func RemoveTriggers(ctx context.Context, db *config.Database, tables []string) e
 			tables = append(tables, db.Catalog.Table)
 		}
 	}
-	engine := newEngine()
 	conn, err := engine.Open(ctx, db.DSN.Reveal(), engines.Options{StmtCacheSize: 1})
 	if err != nil {
 		return err

@@ -62,9 +62,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	for _, o := range opts {
 		o(&s.opts)
 	}
+	// The returns below give (nil, err), so the cleanup keeps its own
+	// reference: what was launched before the error is landed again.
+	launched := s
 	defer func() {
 		if err != nil {
-			s.close()
+			launched.close()
 		}
 	}()
 	log.Info("launch: config validated", "databases", len(cfg.Databases), "instance", s.instance)
@@ -106,11 +109,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	abortCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	s.abort = abort
 	for name, db := range cfg.Databases {
-		newEngine, ok := engineByName[db.Engine]
-		if !ok {
-			return nil, fmt.Errorf("databases.%s.engine: %s is not built into this binary", name, db.Engine)
+		engine, err := engineFor(db)
+		if err != nil {
+			return nil, err
 		}
-		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: newEngine(),
+		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: engine,
 			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
 			Catalogs: catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx}
 		if h := db.Catalog.Host; h != "" {
@@ -118,7 +121,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 			if !ok {
 				return nil, fmt.Errorf("databases.%s.catalog.host: no database %q", name, h)
 			}
-			deps.Host, deps.HostEngine = host, engineByName[host.Engine]()
+			if deps.HostEngine, err = engineFor(host); err != nil {
+				return nil, err
+			}
+			deps.Host = host
 		}
 		if db.Engine == "sqlite" {
 			if err := prepareSQLite(db); err != nil {
