@@ -19,8 +19,8 @@ run: build
 ## test: formatting, vet, staticcheck, then every test with the race detector
 test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./params/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 5s ./wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/params/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 5s ./internal/wire/
 
 test-short:
 	$(GO) test -count=1 $(PKGS)
@@ -42,8 +42,8 @@ staticcheck: $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./params/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 60s ./wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./internal/params/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 60s ./internal/wire/
 
 ## bench: dqm vs the direct driver, same run; writes bench/REPORT.md
 bench:

@@ -24,11 +24,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
-	"github.com/dqmhq/dqm/catalog"
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/server"
+	"github.com/dqmhq/dqm/internal/server"
 )
 
 // scenarioTimeout bounds one scenario (warm-up included); a stalled path
@@ -271,7 +271,7 @@ func startDQM(ctx context.Context, dir string, fx *fixture, workers int, log *sl
 	db.Name = benchDB
 	db.Engine = fx.engine
 	db.DSN = config.DSN(fx.dsn)
-	db.Catalog = config.Catalog{Table: "queries", File: cat}
+	db.Catalog = config.Catalog{Table: "queries", ManageTables: true, File: cat}
 	db.Queues = map[string]config.Queue{
 		schemas.TagFast: {Min: workers, Max: workers},
 		schemas.TagSlow: {Min: 1, Max: 1},

@@ -3,7 +3,7 @@ package engines
 import (
 	"context"
 
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 )
 
 // Engine opens connections to one kind of database.

@@ -13,10 +13,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
-	"github.com/dqmhq/dqm/cache"
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/cache"
+	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/wire"
+	"github.com/dqmhq/dqm/internal/wire"
 )
 
 // DefaultTimeout bounds a query whose context has no deadline.

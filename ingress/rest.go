@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dqmhq/dqm/catalog"
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 

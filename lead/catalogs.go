@@ -10,10 +10,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/dqmhq/dqm/catalog"
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -167,10 +167,10 @@ func (l *Lead) watchCatalog() (stop func(), err error) {
 // seed. A read-only user cannot: that is logged, and a table someone else
 // created is still read.
 func (l *Lead) ensureTables(ctx context.Context, conn engines.Conn) error {
-	if l.db.Catalog.Table != "queries" {
-		return nil // a custom table name is the operator's to create
+	if !l.db.Catalog.ManageTables {
+		return nil // the operator creates the tables
 	}
-	ddl, err := schemas.DDL(l.deps.Engine.Name())
+	ddl, err := schemas.DDL(l.deps.Engine.Name(), l.db.Catalog.Table)
 	if err != nil {
 		return err
 	}

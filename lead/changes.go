@@ -14,7 +14,7 @@ import (
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/triggers"
+	"github.com/dqmhq/dqm/internal/triggers"
 )
 
 // Change-stream settings.

@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/wire"
+	"github.com/dqmhq/dqm/internal/wire"
 )
 
 // maxDeliveriesAdvisory is nats-server's advisory when a message reaches

@@ -1,7 +1,7 @@
 package lead
 
 import (
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/schemas"
 )
 

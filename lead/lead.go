@@ -13,10 +13,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/catalog"
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/metrics"
+	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/workers"
 )
@@ -177,7 +177,7 @@ func (l *Lead) Run(ctx context.Context) error {
 			Catalog: l.Catalog, NC: l.deps.NC, Stream: st,
 			Source: "/dqm/" + l.deps.Instance, Logger: l.deps.Logger,
 			Observe: l.observe, Pulled: l.pulled,
-			Idempotent: l.db.Catalog.Table == "queries", Style: l.deps.Engine.Style(),
+			Idempotent: l.db.IdempotentWrites, Style: l.deps.Engine.Style(),
 			AckWait: l.db.AckWait(), Abort: l.deps.Abort,
 		})
 	})
@@ -295,7 +295,7 @@ func (m *manager) run(ctx context.Context) {
 				nextBeat = now.Add(m.db.Heartbeat())
 			}
 			m.publishChanges(ctx, now, false)
-			if m.conn != nil && m.db.Catalog.Table == "queries" && !now.Before(nextPrune) {
+			if m.conn != nil && m.db.Catalog.ManageTables && !now.Before(nextPrune) {
 				nextPrune = now.Add(pruneEvery)
 				if err := pruneRequests(ctx, m); err != nil {
 					m.log.Warn("prune dqm_requests", "err", err)

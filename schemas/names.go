@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -109,4 +110,75 @@ func itoa(n int) string {
 	i--
 	b[i] = byte('0' + n)
 	return string(b[i:])
+}
+
+// Engine names, as databases.<name>.engine and the status body spell them.
+const (
+	EnginePostgres = "postgres"
+	EngineMySQL    = "mysql"
+	EngineSQLite   = "sqlite"
+	EngineDB2      = "db2"
+)
+
+// Engines are every engine name dqm knows, whether or not this binary links it.
+var Engines = []string{EnginePostgres, EngineMySQL, EngineSQLite, EngineDB2}
+
+// DefaultReplyPrefixes are the subjects a reply may go to when the config
+// names none (nats.reply_prefixes): NATS inboxes.
+var DefaultReplyPrefixes = []string{"_INBOX."}
+
+// CheckReplySubject reports whether dqm may publish a reply to subject: it
+// starts with one of prefixes, has no wildcard, whitespace or empty token,
+// and never starts with "$" (JetStream API, KV), "db." (request queues) or
+// "dqm." (heartbeats, changes, invalidations, dead letters), whatever the
+// prefixes say. A requester chooses its inbox, never where dqm publishes.
+func CheckReplySubject(subject string, prefixes []string) error {
+	bad := func(why string) error {
+		return Errorf(CodeBadRequest, "reply subject "+strconv.Quote(truncate(subject, 80))+": "+why)
+	}
+	switch {
+	case subject == "":
+		return bad("missing")
+	case len(subject) > 255:
+		return bad("longer than 255 bytes")
+	case strings.HasPrefix(subject, "$"), strings.HasPrefix(subject, "db."), strings.HasPrefix(subject, "dqm."):
+		return bad("reserved subject")
+	}
+	allowed := false
+	for _, p := range prefixes {
+		if p != "" && strings.HasPrefix(subject, p) {
+			allowed = true
+			break
+		}
+	}
+	if !allowed {
+		return bad("not an allowed reply prefix (" + strings.Join(prefixes, ", ") + ")")
+	}
+	tokenStart := true
+	for i := 0; i < len(subject); i++ {
+		switch c := subject[i]; {
+		case c == '.':
+			if tokenStart {
+				return bad("empty token")
+			}
+			tokenStart = true
+			continue
+		case c == '*' || c == '>':
+			return bad("wildcard")
+		case c <= ' ' || c == 0x7f:
+			return bad("whitespace or control character")
+		}
+		tokenStart = false
+	}
+	if tokenStart {
+		return bad("empty token")
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -12,8 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/dqmhq/dqm/config"
-	"github.com/dqmhq/dqm/server"
+	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/testutil"
-	"github.com/dqmhq/dqm/server"
+	"github.com/dqmhq/dqm/internal/server"
 )
 
 func TestCLI(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -19,6 +19,8 @@ import (
 type Engine struct {
 	driver string // the database/sql driver name; tests use a fake
 }
+
+func init() { engines.Register(Name, New) }
 
 // New returns the DB2 engine.
 func New() engines.Engine { return Engine{driver: DriverName} }

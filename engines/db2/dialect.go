@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -24,7 +24,7 @@ import (
 // SQL, the type mapping and error classification. Plain Go, in every build.
 
 // Name is the engine's config name.
-const Name = "db2"
+const Name = schemas.EngineDB2
 
 // Style is DB2's placeholder style: ? per occurrence.
 const Style = params.Question

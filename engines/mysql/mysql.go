@@ -13,18 +13,20 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
 // Engine is the MySQL/MariaDB engine.
 type Engine struct{}
 
+func init() { engines.Register(schemas.EngineMySQL, New) }
+
 // New returns the MySQL/MariaDB engine.
 func New() engines.Engine { return Engine{} }
 
 // Name implements engines.Engine.
-func (Engine) Name() string { return "mysql" }
+func (Engine) Name() string { return schemas.EngineMySQL }
 
 // Style implements engines.Engine.
 func (Engine) Style() params.Style { return params.Question }

@@ -12,18 +12,20 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
 // Engine is the PostgreSQL engine.
 type Engine struct{}
 
+func init() { engines.Register(schemas.EnginePostgres, New) }
+
 // New returns the PostgreSQL engine.
 func New() engines.Engine { return Engine{} }
 
 // Name implements engines.Engine.
-func (Engine) Name() string { return "postgres" }
+func (Engine) Name() string { return schemas.EnginePostgres }
 
 // Style implements engines.Engine: $1..$n.
 func (Engine) Style() params.Style { return params.Dollar }

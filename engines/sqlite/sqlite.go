@@ -11,18 +11,20 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
 // Engine is the SQLite engine.
 type Engine struct{}
 
+func init() { engines.Register(schemas.EngineSQLite, New) }
+
 // New returns the SQLite engine.
 func New() engines.Engine { return Engine{} }
 
 // Name implements engines.Engine.
-func (Engine) Name() string { return "sqlite" }
+func (Engine) Name() string { return schemas.EngineSQLite }
 
 // Style implements engines.Engine.
 func (Engine) Style() params.Style { return params.Question }

@@ -1,6 +1,6 @@
 -- dqm's own tables on DB2. Run once; DB2 has no CREATE TABLE IF NOT EXISTS
 -- before 11.5, so dqm ignores SQLSTATE 42710 (already exists).
-CREATE TABLE queries (
+CREATE TABLE {{queries}} (
     database_name VARCHAR(63)  NOT NULL DEFAULT '',
     ref           BIGINT       NOT NULL,
     name          VARCHAR(255) NOT NULL,

@@ -1,5 +1,5 @@
 -- dqm's own tables on MySQL/MariaDB. Idempotent: run at every start.
-CREATE TABLE IF NOT EXISTS queries (
+CREATE TABLE IF NOT EXISTS {{queries}} (
     database_name VARCHAR(63)  NOT NULL DEFAULT '',
     ref           BIGINT       NOT NULL,
     name          VARCHAR(255) NOT NULL,

@@ -1,5 +1,5 @@
 -- dqm's own tables on SQLite. Idempotent: run at every start.
-CREATE TABLE IF NOT EXISTS queries (
+CREATE TABLE IF NOT EXISTS {{queries}} (
     database_name TEXT    NOT NULL DEFAULT '',
     ref           INTEGER NOT NULL,
     name          TEXT    NOT NULL,

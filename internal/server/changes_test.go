@@ -14,10 +14,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/server"
+	"github.com/dqmhq/dqm/internal/server"
 )
 
 // backends are the engines the change tests run on, each with a scratch
@@ -53,7 +53,7 @@ func shopConfig(t *testing.T, engine, dsn string, pollMS int) *config.Config {
 	cfg := testConfig(t)
 	shop := *cfg.Databases["demo"]
 	shop.Name, shop.Engine, shop.DSN = "shop", engine, config.DSN(dsn)
-	shop.Catalog = config.Catalog{Table: "queries", File: catalogFile}
+	shop.Catalog = config.Catalog{Table: "queries", ManageTables: true, File: catalogFile}
 	shop.Triggers = config.Triggers{Tables: []string{"items"}, PollMS: pollMS}
 	cfg.Databases = map[string]*config.Database{"shop": &shop}
 	return cfg
@@ -313,7 +313,7 @@ func TestHostCatalog(t *testing.T) {
 	h, sp := base, base
 	h.Name, h.DSN = "hub", config.DSN(hub)
 	sp.Name, sp.DSN = "spoke", config.DSN(spoke)
-	sp.Catalog = config.Catalog{Table: "queries", Host: "hub"}
+	sp.Catalog = config.Catalog{Table: "queries", ManageTables: true, Host: "hub"}
 	cfg.Databases = map[string]*config.Database{"hub": &h, "spoke": &sp}
 	s := start(t, cfg)
 	testutil.Eventually(t, 10*time.Second, "hub capturing", s.Lead("hub").Capturing)

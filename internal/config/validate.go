@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dqmhq/dqm/schemas"
 )
 
 var (
@@ -48,6 +50,17 @@ func (c *Config) validate(ps *problems) {
 			ps.add("nats.tls.cert", "required when nats.tls.key is set")
 		} else {
 			ps.add("nats.tls.key", "required when nats.tls.cert is set")
+		}
+	}
+	if len(n.ReplyPrefixes) == 0 {
+		ps.add("nats.reply_prefixes", "at least one prefix required (default [\"_INBOX.\"])")
+	}
+	for i, p := range n.ReplyPrefixes {
+		// A prefix is checked as a subject would be, so a prefix that lets
+		// a reply reach the JetStream API, a queue or dqm's own subjects is
+		// refused at start.
+		if err := schemas.CheckReplySubject(p+"x", []string{p}); err != nil || !strings.HasSuffix(p, ".") {
+			ps.add(fmt.Sprintf("nats.reply_prefixes[%d]", i), "%q: want a subject prefix ending in \".\" outside $, db. and dqm. (e.g. _INBOX.)", p)
 		}
 	}
 

@@ -9,7 +9,7 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/config"
 )
 
 // StartEmbedded runs nats-server in-process with JetStream, listening on

@@ -4,32 +4,22 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/dqmhq/dqm/catalog"
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/engines/mysql"
-	"github.com/dqmhq/dqm/engines/postgres"
-	"github.com/dqmhq/dqm/engines/sqlite"
 	"github.com/dqmhq/dqm/lead"
-	"github.com/dqmhq/dqm/triggers"
+	"github.com/dqmhq/dqm/internal/triggers"
 )
 
-// engineByName maps the config's engine names to engines. Files with build
-// tags add to it (db2).
-var engineByName = map[string]func() engines.Engine{
-	"mysql":    mysql.New,
-	"postgres": postgres.New,
-	"sqlite":   sqlite.New,
-}
-
-// engineFor returns a new engine for db, or an error naming the key when
-// its engine is not built into this binary (db2 without -tags db2).
+// engineFor returns a new engine for db from the registry, or an error
+// naming the key when the binary does not link its engine (db2 without
+// -tags db2). The binary links engines by import (cmd/dqm/engines.go).
 func engineFor(db *config.Database) (engines.Engine, error) {
-	newEngine, ok := engineByName[db.Engine]
-	if !ok {
-		return nil, fmt.Errorf("databases.%s.engine: %s is not built into this binary", db.Name, db.Engine)
+	e, err := engines.New(db.Engine)
+	if err != nil {
+		return nil, fmt.Errorf("databases.%s.engine: %w", db.Name, err)
 	}
-	return newEngine(), nil
+	return e, nil
 }
 
 // CheckCatalog loads and compiles a database's catalog with the engines

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 )
 
 // tableColumns is the select list of a queries table, in Entry order.

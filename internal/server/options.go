@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/schemas"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 )
 
 type stmt struct {

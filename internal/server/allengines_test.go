@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/testutil"
 )
 
@@ -64,7 +64,7 @@ func TestAllEngines(t *testing.T) {
 		}
 		db := base
 		db.Name, db.Engine, db.DSN = name, engine, config.DSN(dsn)
-		db.Catalog = config.Catalog{Table: "queries", File: catalogFile}
+		db.Catalog = config.Catalog{Table: "queries", ManageTables: true, File: catalogFile}
 		db.Triggers = config.Triggers{PollMS: 1000}
 		cfg.Databases[name] = &db
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/lead"
 )
@@ -38,7 +38,7 @@ func TestDatabaseOutage(t *testing.T) {
 	cfg := testConfig(t)
 	pg := *cfg.Databases["demo"]
 	pg.Name, pg.Engine, pg.DSN = "pg", "postgres", config.DSN(u.String())
-	pg.Catalog = config.Catalog{Table: "queries", File: cfg.Databases["demo"].Catalog.File}
+	pg.Catalog = config.Catalog{Table: "queries", ManageTables: true, File: cfg.Databases["demo"].Catalog.File}
 	pg.Triggers = config.Triggers{PollMS: 1000}
 	pg.HeartbeatS = 1
 	cfg.Databases = map[string]*config.Database{"pg": &pg}

@@ -1,5 +1,11 @@
 package config
 
+import (
+	"slices"
+
+	"github.com/dqmhq/dqm/schemas"
+)
+
 // This file is the one place that holds default values.
 
 // Default returns the built-in configuration: an embedded NATS server, HTTP
@@ -7,14 +13,15 @@ package config
 // catalog table is "queries" and which watches the "numbers" table.
 func Default() *Config {
 	demo := newDatabase("demo")
-	demo.Engine = EngineSQLite
+	demo.Engine = schemas.EngineSQLite
 	demo.DSN = "./data/demo.db"
 	demo.Triggers.Tables = []string{"numbers"}
 	return &Config{
 		NATS: NATS{
-			URL:      "embedded",
-			Listen:   "127.0.0.1:4250",
-			StoreDir: "./data/nats",
+			URL:           "embedded",
+			Listen:        "127.0.0.1:4250",
+			StoreDir:      "./data/nats",
+			ReplyPrefixes: slices.Clone(schemas.DefaultReplyPrefixes),
 		},
 		HTTP: HTTP{
 			Listen:               "127.0.0.1:8080",
@@ -37,7 +44,8 @@ func newDatabase(name string) *Database {
 	}
 	return &Database{
 		Name:             name,
-		Catalog:          Catalog{Table: "queries"},
+		Catalog:          Catalog{Table: "queries", ManageTables: true},
+		IdempotentWrites: true,
 		Queues:           qs,
 		HeartbeatS:       30,
 		QueueDepthLimit:  10000,

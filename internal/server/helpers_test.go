@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/server"
+	"github.com/dqmhq/dqm/internal/server"
 )
 
 // testConfig is the demo configuration on random ports and temp dirs, with
@@ -46,7 +46,7 @@ func pgConfig(t *testing.T) *config.Config {
 	pg := *cfg.Databases["demo"]
 	abs, _ := filepath.Abs("testdata/pg.json")
 	pg.Name, pg.Engine, pg.DSN = "pg", "postgres", config.DSN(testutil.PostgresSchema(t))
-	pg.Catalog = config.Catalog{Table: "queries", File: abs}
+	pg.Catalog = config.Catalog{Table: "queries", ManageTables: true, File: abs}
 	pg.Triggers = config.Triggers{PollMS: 1000}
 	cfg.Databases = map[string]*config.Database{"pg": &pg}
 	return cfg

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dqmhq/dqm/server"
+	"github.com/dqmhq/dqm/internal/server"
 )
 
 // TestEngineNotBuiltIn: a database (or a catalog host) on an engine this

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dqmhq/dqm/params"
+	"github.com/dqmhq/dqm/internal/params"
 )
 
 // FuzzParse checks properties that hold for any template Parse accepts:

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dqmhq/dqm/config"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/ingress"
-	"github.com/dqmhq/dqm/server"
+	"github.com/dqmhq/dqm/internal/server"
 )
 
 func authCall(t *testing.T, s *server.Server, path, token, body string) (int, map[string]any) {

@@ -12,36 +12,18 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // DefaultPath is the configuration file Load reads when given "". When the
 // file at DefaultPath does not exist, Load falls back to Default().
 const DefaultPath = "dqm.json"
 
-// Engine names accepted in databases.<name>.engine.
-const (
-	EnginePostgres = "postgres"
-	EngineMySQL    = "mysql"
-	EngineSQLite   = "sqlite"
-	EngineDB2      = "db2"
-)
-
-// Queue tags accepted as keys of databases.<name>.queues.
-const (
-	TagSlow   = "slow"
-	TagMedium = "medium"
-	TagFast   = "fast"
-	TagCache  = "cache"
-)
-
 var (
-	engines = []string{EnginePostgres, EngineMySQL, EngineSQLite, EngineDB2}
-	tags    = []string{TagSlow, TagMedium, TagFast, TagCache}
+	engines = schemas.Engines
+	tags    = schemas.Tags
 )
-
-// AllTags returns every valid queue tag in the fixed order slow, medium,
-// fast, cache.
-func AllTags() []string { return append([]string(nil), tags...) }
 
 // Config is dqm's whole configuration, as read from dqm.json.
 type Config struct {
@@ -69,6 +51,9 @@ type NATS struct {
 	StoreDir    string `json:"store_dir"`
 	Credentials string `json:"credentials"` // optional path to a .creds file
 	TLS         TLS    `json:"tls"`
+	// ReplyPrefixes are the subject prefixes a request's reply inbox may
+	// start with (default _INBOX.); see schemas.CheckReplySubject.
+	ReplyPrefixes []string `json:"reply_prefixes"`
 }
 
 // TLS holds optional PEM file paths for the NATS connection. Cert and Key
@@ -143,6 +128,11 @@ type Database struct {
 	// StmtCacheSize is the prepared-statement cache size per connection
 	// (an LRU keyed by SQL text); 0 means the engine default (128).
 	StmtCacheSize int `json:"stmt_cache_size"`
+	// IdempotentWrites (default true) records each write's request id in
+	// dqm_requests in the write's own transaction, so a redelivered or
+	// retried write is answered from the record instead of running twice.
+	// The table must exist (catalog.manage_tables creates it).
+	IdempotentWrites bool `json:"idempotent_writes"`
 	// ScaleDownAfterS is how long a worker above Min idles before it stops.
 	ScaleDownAfterS int `json:"scale_down_after_s"`
 	// LeadTTLS is the lifetime of the Lead's lease.
@@ -154,6 +144,10 @@ type Catalog struct {
 	Table string `json:"table"`
 	File  string `json:"file"`
 	Host  string `json:"host"`
+	// ManageTables (default true) lets dqm create the catalog table (named
+	// by Table) and dqm_requests when they are missing, and prune
+	// dqm_requests. Off, the operator creates them (schemas/ddl/).
+	ManageTables bool `json:"manage_tables"`
 }
 
 // Queue bounds the number of workers for one tag. Max 0 means the Lead
