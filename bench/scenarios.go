@@ -24,11 +24,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/ingress"
-	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/internal/server"
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // scenarioTimeout bounds one scenario (warm-up included); a stalled path

@@ -15,8 +15,8 @@ import (
 
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/params"
-	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/internal/wire"
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // DefaultTimeout bounds a query whose context has no deadline.

@@ -13,8 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/internal/triggers"
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // Change-stream settings.

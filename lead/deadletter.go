@@ -10,8 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/internal/wire"
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // maxDeliveriesAdvisory is nats-server's advisory when a message reaches

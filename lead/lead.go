@@ -13,9 +13,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/workers"

@@ -15,11 +15,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/engines"
+	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/params"
-	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/internal/wire"
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // Config is what a worker needs; the lead fills it.

@@ -12,11 +12,11 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/internal/server"
 )
 
 // jetStream connects to the configured NATS (an instance's embedded server

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/internal/server"
+	"github.com/dqmhq/dqm/internal/testutil"
 )
 
 func TestCLI(t *testing.T) {

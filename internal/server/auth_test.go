@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
 )
 

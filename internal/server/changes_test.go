@@ -15,9 +15,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/internal/server"
 )
 
 // backends are the engines the change tests run on, each with a scratch

@@ -16,11 +16,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/internal/server"
 )
 
 func ints(kv ...any) schemas.Params {

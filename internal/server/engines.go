@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/internal/triggers"
+	"github.com/dqmhq/dqm/lead"
 )
 
 // engineFor returns a new engine for db from the registry, or an error

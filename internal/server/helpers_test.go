@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/schemas"
-	"github.com/dqmhq/dqm/internal/server"
 )
 
 // testConfig is the demo configuration on random ports and temp dirs, with

@@ -15,8 +15,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"

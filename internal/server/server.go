@@ -18,12 +18,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/ingress"
-	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
 )
 
