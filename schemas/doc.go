@@ -3,6 +3,8 @@
 // error codes with their HTTP statuses, and the per-engine DDL of the tables
 // dqm owns (embedded).
 //
-// It is the source of truth for CONTRACT.md and imports nothing of dqm, so
-// every other package, and any service talking to dqm, can depend on it.
+// It is the source of truth of the public interface (the JSON Schemas in
+// json/, the DDL in ddl/) and imports nothing of dqm but internal/jsonw, a
+// small JSON encoder, so every other package, and any service talking to
+// dqm, can depend on it.
 package schemas

@@ -96,20 +96,7 @@ func twoDigits(n int) string {
 	if n < 10 {
 		return "0" + string(rune('0'+n))
 	}
-	return itoa(n)
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for n >= 10 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	i--
-	b[i] = byte('0' + n)
-	return string(b[i:])
+	return strconv.Itoa(n)
 }
 
 // Engine names, as databases.<name>.engine and the status body spell them.

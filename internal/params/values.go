@@ -11,10 +11,13 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/dqmhq/dqm/schemas"
 )
 
-// Raw is the wire form of a request's parameters: type group → name → JSON value.
-type Raw map[string]map[string]json.RawMessage
+// Raw is the wire form of a request's parameters: type group → name → JSON
+// value, as the request payload carries them.
+type Raw = schemas.Params
 
 // Values are decoded, validated parameter values keyed by name. A value is
 // int64 (INTEGER), float64 (FLOAT), string (STRING, TEXT and the temporal
