@@ -262,7 +262,7 @@ func startDQM(ctx context.Context, dir string, fx *fixture, workers int, log *sl
 	if err != nil {
 		return nil, err
 	}
-	cfg := config.Default()
+	cfg := config.Demo()
 	cfg.NATS.Listen = "127.0.0.1:0"
 	cfg.NATS.StoreDir = filepath.Join(dir, fmt.Sprintf("nats-%s-%d", fx.engine, workers))
 	cfg.HTTP.Listen = "127.0.0.1:0"

@@ -1,15 +1,19 @@
 // Command dqm is the Database Queue Manager: `dqm serve` runs a gateway
-// instance; query, status, catalog check and version talk to one.
+// instance; query, status, changes, catalog check, triggers remove and
+// version talk to one. Flags may come before or after the arguments.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/dqmhq/dqm/internal/config"
@@ -19,15 +23,6 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-const usage = `usage: dqm <command> [-config dqm.json] [args]
-  serve                       run the gateway (embedded NATS by default)
-  query <db> <ref> [params]   run a catalog query; params is JSON of typed groups
-  status [db]                 print every instance's queues, read from NATS KV
-  changes <db> [table]        tail change events as JSON lines
-  triggers remove <db> [t…]   drop dqm's change triggers (trigger_events stays)
-  catalog check [db]          load and compile catalogs (after validating the config)
-  version                     print the version`
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -35,48 +30,168 @@ func main() {
 	os.Exit(code)
 }
 
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+// command is one subcommand: its usage, its own flags, and what it runs.
+type command struct {
+	name    string // "catalog check"
+	args    string // "<db> [table]"
+	summary string
+	// flags adds the command's own flags to fs; -config is added to all.
+	flags func(fs *flag.FlagSet) any
+	// run gets the loaded config, its flags' values and the positional
+	// arguments.
+	run func(ctx context.Context, e *env, flags any, args []string) int
+	// noConfig commands run without loading the configuration.
+	noConfig bool
+}
+
+// env is what every command gets.
+type env struct {
+	cfg            *config.Config
+	log            *slog.Logger
+	stdout, stderr io.Writer
+}
+
+func commands() []*command {
+	return []*command{
+		{name: "serve", summary: "run the gateway (embedded NATS by default)", run: serveCmd},
+		{name: "query", args: "<db> <ref> [params-json]", summary: "run a catalog query through NATS, as a service would",
+			flags: queryFlags, run: queryCmd},
+		{name: "status", args: "[db]", summary: "print every instance's queues, read from NATS KV", run: statusCmd},
+		{name: "changes", args: "<db> [table]", summary: "tail change events as JSON lines", run: changesCmd},
+		{name: "catalog check", args: "[db]", summary: "load and compile catalogs; report every problem", run: catalogCheckCmd},
+		{name: "triggers remove", args: "<db> [table...]", summary: "drop dqm's change triggers (trigger_events stays)", run: triggersRemoveCmd},
+		{name: "completion", args: "bash|zsh", summary: "print a shell completion script", run: completionCmd, noConfig: true},
+		{name: "version", summary: "print the version", run: versionCmd, noConfig: true},
+		{name: "help", args: "[command]", summary: "show help for dqm or a command", run: nil, noConfig: true},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: dqm <command> [args] [-config dqm.json]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-34s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery command takes -config (default ./dqm.json). Run `dqm help <command>` for its flags.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.")
+}
+
+// find resolves a command from the first one or two arguments.
+func find(args []string) (*command, []string, bool) {
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			return c, args[len(words):], true
+		}
+	}
+	return nil, args, false
+}
+
 // run is the whole CLI; exit codes: 0 ok, 1 runtime error, 2 usage or config error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
-		return 2
+		usage(stderr)
+		return exitUsage
 	}
-	cmd, args := args[0], args[1:]
-	if len(args) > 0 && (cmd == "catalog" && args[0] == "check" || cmd == "triggers" && args[0] == "remove") {
-		cmd, args = cmd+" "+args[0], args[1:]
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	case "help":
+		if len(args) == 1 {
+			usage(stdout)
+			return exitOK
+		}
+		c, _, ok := find(args[1:])
+		if !ok {
+			fmt.Fprintf(stderr, "dqm: unknown command %q\n", strings.Join(args[1:], " "))
+			return exitUsage
+		}
+		fs, _ := newFlagSet(c, stdout)
+		fs.Usage()
+		return exitOK
 	}
-	fs := flag.NewFlagSet("dqm "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (default ./dqm.json, else built-in defaults)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c, rest, ok := find(args)
+	if !ok {
+		fmt.Fprintf(stderr, "dqm: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return exitUsage
 	}
-	if cmd == "version" {
-		fmt.Fprintln(stdout, "dqm", version)
-		return 0
+	fs, values := newFlagSet(c, stderr)
+	pos, err := parseInterspersed(fs, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return exitOK
 	}
-	cfg, err := config.Load(*path)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+		return exitUsage
 	}
-	log := newLogger(cfg.Log, stderr)
-	switch cmd {
-	case "serve":
-		return serve(ctx, cfg, log, stderr)
-	case "query":
-		return query(ctx, cfg, fs.Args(), stdout, stderr)
-	case "status":
-		return status(ctx, cfg, fs.Args(), stdout, stderr)
-	case "changes":
-		return changes(ctx, cfg, fs.Args(), stdout, stderr)
-	case "catalog check":
-		return catalogCheck(ctx, cfg, fs.Args(), stdout, stderr)
-	case "triggers remove":
-		return triggersRemove(ctx, cfg, fs.Args(), stdout, stderr)
+	e := &env{stdout: stdout, stderr: stderr}
+	if !c.noConfig {
+		path := fs.Lookup("config").Value.String()
+		if e.cfg, err = config.Load(path); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		e.log = newLogger(e.cfg.Log, stderr)
+		// Packages that log through the default logger use the same
+		// format as everything else.
+		slog.SetDefault(e.log)
 	}
-	fmt.Fprintln(stderr, usage)
-	return 2
+	return c.run(ctx, e, values, pos)
+}
+
+// newFlagSet builds a command's flags; its Usage prints the command's help.
+func newFlagSet(c *command, out io.Writer) (*flag.FlagSet, any) {
+	fs := flag.NewFlagSet("dqm "+c.name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	if !c.noConfig {
+		fs.String("config", "", "configuration file (default ./dqm.json)")
+	}
+	var values any
+	if c.flags != nil {
+		values = c.flags(fs)
+	}
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: dqm %s\n\n%s\n", strings.TrimSpace(c.name+" "+c.args+" [flags]"), c.summary)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(w, "\nflags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs, values
+}
+
+// parseInterspersed parses flags wherever they stand among the positional
+// arguments, which it returns in order. After "--" everything is
+// positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i+1:]
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return append(pos, tail...), nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
 }
 
 func newLogger(c config.Log, w io.Writer) *slog.Logger {
@@ -87,18 +202,31 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, stderr io.Writer) int {
-	s, err := server.Start(ctx, cfg, log)
+func versionCmd(_ context.Context, e *env, _ any, _ []string) int {
+	fmt.Fprintln(e.stdout, "dqm", version)
+	return exitOK
+}
+
+func serveCmd(ctx context.Context, e *env, _ any, args []string) int {
+	if len(args) > 0 {
+		fmt.Fprintf(e.stderr, "dqm serve: unexpected argument %q\n", args[0])
+		return exitUsage
+	}
+	if len(e.cfg.Databases) == 0 {
+		fmt.Fprintln(e.stderr, "dqm serve: no databases configured (give -config; deploy/dqm.demo.json is the demo)")
+		return exitUsage
+	}
+	s, err := server.Start(ctx, e.cfg, e.log)
 	if err != nil {
-		fmt.Fprintln(stderr, "dqm:", err)
-		return 1
+		fmt.Fprintln(e.stderr, "dqm:", err)
+		return exitRuntime
 	}
 	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout())
+	sctx, cancel := context.WithTimeout(context.Background(), e.cfg.HTTP.ShutdownTimeout())
 	defer cancel()
 	if err := s.Shutdown(sctx); err != nil {
-		fmt.Fprintln(stderr, "dqm:", err)
-		return 1
+		fmt.Fprintln(e.stderr, "dqm:", err)
+		return exitRuntime
 	}
-	return 0
+	return exitOK
 }

@@ -17,7 +17,7 @@ import (
 
 func TestCLI(t *testing.T) {
 	dir := t.TempDir()
-	cfg := config.Default()
+	cfg := config.Demo()
 	cfg.NATS.Listen = "127.0.0.1:0"
 	cfg.NATS.StoreDir = filepath.Join(dir, "nats")
 	cfg.HTTP.Listen = "127.0.0.1:0"
@@ -58,9 +58,33 @@ func TestCLI(t *testing.T) {
 		{[]string{"serve", "-config", bad}, 2, "databases.x.engine"},
 		{[]string{"serve", "-config", filepath.Join(dir, "missing.json")}, 2, "missing.json"},
 		{[]string{"triggers", "remove", "-config", full, "demo", "numbers"}, 0, "triggers removed from demo"},
-		{[]string{"triggers", "remove", "-config", full, "nope"}, 2, "usage"},
-		{[]string{"frobnicate"}, 2, "usage"},
+		{[]string{"triggers", "remove", "-config", full, "nope"}, 2, `no database "nope"`},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{nil, 2, "usage"},
+		// Flags after the positional arguments.
+		{[]string{"status", "demo", "-config", path}, 0, "CONNECTED"},
+		{[]string{"query", "demo", "55", `{"INTEGER":{"START":1,"FINISH":2}}`, "-config", path}, 0, `"row_count": 2`},
+		{[]string{"query", "demo", "55", `{"INTEGER":{"START":3,"FINISH":4}}`, "-config", path, "-o", "table", "-queue", "fast", "-timeout", "3s"}, 0, "NUMBERS\n3\n4\n(2 rows)"},
+		{[]string{"query", "demo", "55", "-config", path, "-queue", "nosuch"}, 2, `-queue "nosuch"`},
+		{[]string{"query", "demo", "x", "-config", path}, 2, `ref "x" must be an integer`},
+		{[]string{"query", "demo", "55", "{bad", "-config", path}, 2, "params must be a JSON object"},
+		// Databases are checked against the configuration, or the instances
+		// reporting in KV when the configuration lists none.
+		{[]string{"status", "nosuchdb", "-config", path}, 1, `no running instance serves database "nosuchdb"`},
+		{[]string{"changes", "nosuch", "-config", path}, 1, `no running instance serves database "nosuch"`},
+		{[]string{"catalog", "check", "nosuch", "-config", full}, 2, `no database "nosuch"`},
+		{[]string{"status", "nosuchdb", "-config", full}, 2, `no database "nosuchdb" in the configuration`},
+		// Help exits 0, per command too.
+		{[]string{"help"}, 0, "commands:"},
+		{[]string{"-h"}, 0, "commands:"},
+		{[]string{"--help"}, 0, "commands:"},
+		{[]string{"help", "query"}, 0, "-queue"},
+		{[]string{"query", "-h"}, 0, "usage: dqm query <db> <ref>"},
+		{[]string{"catalog", "check", "--help"}, 0, "usage: dqm catalog check"},
+		{[]string{"help", "nosuch"}, 2, `unknown command "nosuch"`},
+		{[]string{"completion", "bash"}, 0, "complete -F _dqm dqm"},
+		{[]string{"completion", "zsh"}, 0, "compdef _dqm dqm"},
+		{[]string{"completion", "fish"}, 2, "unknown shell"},
 	}
 	t.Run("changes", func(t *testing.T) {
 		testutil.Eventually(t, 10*time.Second, "capturing", s.Lead("demo").Capturing)

@@ -58,9 +58,12 @@ func problemsOf(t *testing.T, err error) []string {
 }
 
 func TestDefault(t *testing.T) {
-	d := Default()
+	if len(Default().Databases) != 0 {
+		t.Errorf("Default() has databases: %v", Default().Databases)
+	}
+	d := Demo()
 	if err := d.Validate(); err != nil {
-		t.Fatalf("Default() does not validate: %v", err)
+		t.Fatalf("Demo() does not validate: %v", err)
 	}
 	demo := d.Databases["demo"]
 	checks := []struct {
@@ -100,10 +103,10 @@ func TestDefault(t *testing.T) {
 		}
 	}
 
-	// Default returns fresh values each time.
+	// Demo returns fresh values each time.
 	d.Databases["demo"].Triggers.Tables[0] = "changed"
-	if Default().Databases["demo"].Triggers.Tables[0] != "numbers" {
-		t.Error("Default() shares state between calls")
+	if Demo().Databases["demo"].Triggers.Tables[0] != "numbers" {
+		t.Error("Demo() shares state between calls")
 	}
 
 	// No file, "{}" and whitespace all mean "defaults".
@@ -291,6 +294,9 @@ func TestSubstitution(t *testing.T) {
 	}
 }
 
+// demoJSON is a file with the demo database, which Default no longer has.
+const demoJSON = `{"databases": {"demo": {"engine": "sqlite", "dsn": "./data/demo.db", "triggers": {"tables": ["numbers"]}}}}`
+
 func TestOverrides(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -342,12 +348,14 @@ func TestOverrides(t *testing.T) {
 		},
 		{
 			name: "list",
+			json: demoJSON,
 			env:  []string{"DQM_DATABASES_DEMO_TRIGGERS_TABLES", "numbers, orders,,public.items "},
 			get:  func(c *Config) any { return c.Databases["demo"].Triggers.Tables },
 			want: []string{"numbers", "orders", "public.items"},
 		},
 		{
 			name: "empty list",
+			json: demoJSON,
 			env:  []string{"DQM_DATABASES_DEMO_TRIGGERS_TABLES", ""},
 			get:  func(c *Config) any { return c.Databases["demo"].Triggers.Tables },
 			want: []string{},
@@ -361,6 +369,7 @@ func TestOverrides(t *testing.T) {
 		},
 		{
 			name: "DQM_DATABASES adds a database",
+			json: demoJSON,
 			env: []string{"DQM_DATABASES", "demo, reports",
 				"DQM_DATABASES_REPORTS_ENGINE", "postgres", "DQM_DATABASES_REPORTS_DSN", "postgres://r@h/db",
 				"DQM_DATABASES_REPORTS_HEARTBEAT_S", "7"},
@@ -377,6 +386,7 @@ func TestOverrides(t *testing.T) {
 		},
 		{
 			name: "bad numbers name the variable",
+			json: demoJSON,
 			env: []string{"DQM_HTTP_MAX_BODY_BYTES", "1MB", "DQM_DATABASES_DEMO_QUEUES_FAST_MAX", "",
 				"DQM_DATABASES_DEMO_HEARTBEAT_S", "99999999999999999999"},
 			wantErr: []string{
@@ -387,6 +397,7 @@ func TestOverrides(t *testing.T) {
 		},
 		{
 			name:    "overridden values are validated",
+			json:    demoJSON,
 			env:     []string{"DQM_DATABASES_DEMO_ENGINE", "oracle", "DQM_LOG_FORMAT", "xml"},
 			wantErr: []string{`databases.demo.engine: unknown engine "oracle" (want postgres, mysql, sqlite, db2)`, `log.format: unknown format "xml" (want text, json)`},
 		},
@@ -474,7 +485,6 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	c.Databases = nil
 	got = problemsOf(t, c.Validate())
 	want = []string{
-		"databases: at least one database is required",
 		`nats.url: invalid URL (want "embedded" or nats://, tls://, ws:// or wss:// URLs, comma-separated)`,
 	}
 	if !slices.Equal(got, want) {
@@ -570,8 +580,8 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Load(%q): %v", p, err)
 		}
-		if c.Databases["demo"] == nil {
-			t.Errorf("Load(%q): no demo database", p)
+		if len(c.Databases) != 0 {
+			t.Errorf("Load(%q): hidden databases %v", p, c.Databases)
 		}
 	}
 	// An explicit path that is missing is an error.
@@ -731,7 +741,7 @@ func TestDSNRedaction(t *testing.T) {
 }
 
 func TestDurations(t *testing.T) {
-	d := Default().Databases["demo"]
+	d := Demo().Databases["demo"]
 	if d.AckWait().Seconds() != 60 || d.DefaultTimeout().Seconds() != 5 || d.Heartbeat().Seconds() != 30 ||
 		d.ScaleDownAfter().Seconds() != 30 || d.LeadTTL().Seconds() != 5 || d.Triggers.PollInterval().Seconds() != 1 ||
 		Default().HTTP.ShutdownTimeout().Seconds() != 10 {

@@ -8,14 +8,10 @@ import (
 
 // This file is the one place that holds default values.
 
-// Default returns the built-in configuration: an embedded NATS server, HTTP
-// on 127.0.0.1:8080 and a "demo" sqlite database at ./data/demo.db whose
-// catalog table is "queries" and which watches the "numbers" table.
+// Default returns the built-in configuration: an embedded NATS server and
+// HTTP on 127.0.0.1:8080, with no databases (deploy/dqm.demo.json is the
+// demo of make run; Demo builds the same in Go).
 func Default() *Config {
-	demo := newDatabase("demo")
-	demo.Engine = schemas.EngineSQLite
-	demo.DSN = "./data/demo.db"
-	demo.Triggers.Tables = []string{"numbers"}
 	return &Config{
 		NATS: NATS{
 			URL:           "embedded",
@@ -31,8 +27,20 @@ func Default() *Config {
 		},
 		Log:       Log{Level: "info", Format: "text"},
 		Cache:     Cache{MaxEntries: 10000, MaxBytes: 64 << 20},
-		Databases: map[string]*Database{"demo": demo},
+		Databases: map[string]*Database{},
 	}
+}
+
+// Demo returns Default plus the demo database of make run: SQLite at
+// ./data/demo.db, catalog table "queries", watching the "numbers" table.
+func Demo() *Config {
+	c := Default()
+	demo := newDatabase("demo")
+	demo.Engine = schemas.EngineSQLite
+	demo.DSN = "./data/demo.db"
+	demo.Triggers.Tables = []string{"numbers"}
+	c.Databases["demo"] = demo
+	return c
 }
 
 // newDatabase returns a database with every per-database default; engine and

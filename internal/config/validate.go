@@ -80,9 +80,8 @@ func (c *Config) validate(ps *problems) {
 		ps.add("log.format", "unknown format %q (want text, json)", c.Log.Format)
 	}
 
-	if len(c.Databases) == 0 {
-		ps.add("databases", "at least one database is required")
-	}
+	// No databases is valid: the CLI's configs often name only NATS. `dqm
+	// serve` refuses to start without one.
 	for key, d := range c.Databases {
 		d.validate(ps, key)
 	}

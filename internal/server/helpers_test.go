@@ -22,7 +22,7 @@ import (
 // the test catalog file beside the demo's queries table.
 func testConfig(t *testing.T) *config.Config {
 	t.Helper()
-	cfg := config.Default()
+	cfg := config.Demo()
 	dir := t.TempDir()
 	cfg.NATS.Listen = "127.0.0.1:0"
 	cfg.NATS.StoreDir = filepath.Join(dir, "nats")
@@ -59,7 +59,7 @@ func sleepFor(d time.Duration) schemas.Params {
 // startBench is start for benchmarks: the demo database, ready.
 func startBench(b *testing.B) *server.Server {
 	b.Helper()
-	cfg := config.Default()
+	cfg := config.Demo()
 	dir := b.TempDir()
 	cfg.NATS.Listen, cfg.NATS.StoreDir, cfg.HTTP.Listen = "127.0.0.1:0", filepath.Join(dir, "nats"), "127.0.0.1:0"
 	cfg.Databases["demo"].DSN = config.DSN(filepath.Join(dir, "demo.db"))
