@@ -590,7 +590,7 @@ func (l *Lead) Queues() []schemas.QueueStatus {
 	var out []schemas.QueueStatus
 	for _, w := range p.all() {
 		processed, failed := w.Stats()
-		qs := schemas.QueueStatus{Label: w.Label(), Tags: w.Tags(), Processed: processed, Failed: failed}
+		qs := schemas.QueueStatus{Label: w.Label(), Tags: append([]string{}, w.Tags()...), Processed: processed, Failed: failed}
 		for _, t := range w.Tags() {
 			qs.Workers += l.plan[t]
 			qs.Pending += l.lag[t].Pending

@@ -1,10 +1,26 @@
 // Package workers runs queries: a Worker holds one persistent database
-// connection, pulls requests from the JetStream consumers of its tags,
-// resolves the catalog entry, binds the parameters, runs the statements
-// within the request's deadline, replies to the requester's inbox and acks.
-// Every request pulled gets exactly one reply (when it names an inbox) and
-// is acked once answered, so nothing is redelivered forever; a request
-// still in flight at shutdown is left unacked for redelivery.
+// connection, pulls requests from the JetStream consumers of its tags and
+// passes each through a Handler wrapped in small middleware (chain.go),
+// in the shape of watermill's router. Every request pulled gets at most one
+// reply, to an allowed inbox only, before it is acked; one in flight at
+// shutdown is left unacked for redelivery. Workers do not decide how many
+// of them exist: the lead does.
 //
-// Workers do not decide how many of them exist: the lead does.
+// The chain, outermost first:
+//   - observe: counts answered requests by outcome, terminated ones by reason
+//   - recovery: a panic is logged with its stack, dead-lettered, answered
+//     500 internal, terminated; the worker goes on
+//   - ack: acks, NAKs or terminates the message, after the reply
+//   - decode: reads the CloudEvent (a malformed one goes on, to be answered)
+//   - guard: a reply subject outside the allowed prefixes: not run, no
+//     reply, dead-lettered, terminated
+//   - reply: publishes the reply; too large for NATS: 413, never re-run
+//   - encode: writes the reply; over the NATS max payload: 413 too_large
+//   - landing: past the landing bound, a request cut short is NAKed
+//   - check: malformed → 400 bad_request; another database → 400
+//   - deadline: expired in the queue → 408; else it bounds the rest
+//   - resolve: catalog entry, parameters bound; its timeout bounds the rest
+//   - idempotency: a write already applied is answered from its record
+//   - retry: a deadlock or serialization failure runs once more
+//   - execute: runs the statements (max_rows → 413), invalidates writes
 package workers

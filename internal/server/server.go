@@ -149,6 +149,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		JWTSecret:            []byte(cfg.Auth.JWTSecret.Reveal()),
 	})
 	rest.Handle("GET /metrics", s.metrics.Handler())
+	rest.Handle("GET /openapi.json", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(schemas.OpenAPI)
+	}))
 	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
