@@ -66,12 +66,14 @@ func ChangesSubject(db, table, op string) string {
 	return "dqm." + db + ".changes." + table + "." + op
 }
 
-// DLQSubject receives requests that exhausted redelivery.
+// DLQSubject receives requests that exhausted redelivery, panicked, or
+// could not be answered; stream DLQStream keeps them.
 func DLQSubject(db string) string { return "dqm." + db + ".dlq" }
 
 // Stream and bucket names shared by every database.
 const (
 	ChangesStream = "DQM_CHANGES"
+	DLQStream     = "DQM_DLQ"
 	BucketCatalog = "dqm_catalog"
 	BucketLeaders = "dqm_leaders"
 	BucketStatus  = "dqm_status"

@@ -33,7 +33,20 @@ type Config struct {
 	Log       Log                  `json:"log"`
 	Cache     Cache                `json:"cache"`
 	Databases map[string]*Database `json:"databases"`
+	// DeadLetters bounds stream DQM_DLQ, which keeps every database's dead
+	// letters for `dqm dlq`.
+	DeadLetters DeadLetters `json:"dead_letters"`
 }
+
+// DeadLetters bounds what the dead-letter stream keeps: the oldest go
+// first past either bound.
+type DeadLetters struct {
+	MaxAgeS int   `json:"max_age_s"`
+	MaxMsgs int64 `json:"max_msgs"`
+}
+
+// MaxAge is MaxAgeS as a duration.
+func (d DeadLetters) MaxAge() time.Duration { return time.Duration(d.MaxAgeS) * time.Second }
 
 // Cache bounds each instance's result cache of cache-tag queries.
 type Cache struct {

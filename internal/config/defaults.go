@@ -25,9 +25,10 @@ func Default() *Config {
 			MaxQueriesPerRequest: 10,
 			ShutdownTimeoutMS:    10000,
 		},
-		Log:       Log{Level: "info", Format: "text"},
-		Cache:     Cache{MaxEntries: 10000, MaxBytes: 64 << 20},
-		Databases: map[string]*Database{},
+		Log:         Log{Level: "info", Format: "text"},
+		Cache:       Cache{MaxEntries: 10000, MaxBytes: 64 << 20},
+		DeadLetters: DeadLetters{MaxAgeS: 7 * 24 * 3600, MaxMsgs: 100_000},
+		Databases:   map[string]*Database{},
 	}
 }
 

@@ -71,6 +71,8 @@ func (c *Config) validate(ps *problems) {
 	atLeast(ps, "http.shutdown_timeout_ms", int64(h.ShutdownTimeoutMS), 1)
 
 	atLeast(ps, "cache.max_entries", int64(c.Cache.MaxEntries), 0)
+	atLeast(ps, "dead_letters.max_age_s", int64(c.DeadLetters.MaxAgeS), 1)
+	atLeast(ps, "dead_letters.max_msgs", c.DeadLetters.MaxMsgs, 1)
 	atLeast(ps, "cache.max_bytes", c.Cache.MaxBytes, 0)
 
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
