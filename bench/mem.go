@@ -124,7 +124,7 @@ func (b *bench) soak(ctx context.Context, engine string, t *target, fn op) {
 		st := load(ctx, 0, d, c, fn)
 		peak := watch.stop()
 		w := soakWindow{Engine: engine, Mode: t.mode, Path: pathREST, Query: qPoint, Concurrency: c,
-			StartS: at.Seconds(), OpsPerSec: st.rps(), P50us: micros(st.p50), P99us: micros(st.p99),
+			StartS: round(at.Seconds(), 1), OpsPerSec: round(st.rps(), 1), P50us: micros(st.p50), P99us: micros(st.p99),
 			Errors: st.errors, RSSKB: rssKB(t.pid), RSSPeakKB: peak}
 		b.rep.soak = append(b.rep.soak, w)
 		fmt.Fprintf(b.progress, "  soak %6.0fs  %8.0f req/s  p50 %s  p99 %s  RSS %d KiB (peak %d)  %d errors\n",
