@@ -35,13 +35,22 @@
 // percentiles, each row has CPU time and heap allocations per request,
 // which vary far less than throughput, and the dqm rows the resident set
 // size (VmRSS) of the process holding dqm before, during (peak) and after.
-// -soak runs the REST point path for a long time and reports each window.
+// -soak runs the REST point path for a long time and reports each window
+// (in the report and in results-soak.json next to results.json), so that
+// a decay of throughput or a growth of RSS shows. With -profile-dir, each
+// in-process dqm row gets one more run under the CPU profiler, with the
+// allocation profile written before and after it:
+//
+//	go tool pprof -top bench/profiles/postgres-point-rest-c32.cpu.pprof
+//	go tool pprof -sample_index=alloc_space -top \
+//	    -diff_base bench/profiles/postgres-point-rest-c32.allocs-base.pprof \
+//	    bench/profiles/postgres-point-rest-c32.allocs.pprof
 //
 // Usage:
 //
 //	go run ./bench -out bench/REPORT.md -json bench/results.json
 //	    [-n 5000 | -duration 3s] [-concurrency 1,8,32] [-runs 3]
-//	    [-engines sqlite,postgres,mysql] [-workers 4] [-mode inprocess|external|both]
+//	    [-engines sqlite,postgres,mysql] [-workers 4] [-mode inprocess|external|both | -external]
 //	    [-soak 5m [-soak-window 30s]] [-profile-dir bench/profiles] [-quick]
 package main
 
@@ -110,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&engines, "engines", "sqlite,postgres,mysql", "engines to measure")
 	fs.IntVar(&o.workers, "workers", 4, "fast-queue workers of dqm (min = max), and responders of the ideal loop")
 	fs.StringVar(&mode, "mode", modeInProcess, "where dqm runs: inprocess, external (a `dqm serve` process) or both")
+	external := fs.Bool("external", false, "short for -mode both")
 	fs.BoolVar(&o.baselines, "baselines", true, "also measure NATS with no database (report only)")
 	fs.DurationVar(&o.soak, "soak", 0, "after the first engine, run its REST point path for this long (e.g. 5m) and report each window")
 	fs.DurationVar(&o.soakWindow, "soak-window", 30*time.Second, "window of the -soak report")
@@ -138,6 +148,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		}
 	}
 	slices.Sort(o.conc)
+	if *external {
+		mode = "both"
+	}
 	switch mode {
 	case modeInProcess, modeExternal:
 		o.modes = []string{mode}

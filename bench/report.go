@@ -230,9 +230,19 @@ func (r *report) markdown(rows []row) string {
 			b.WriteString("| c | path | mode | ops/s | runs min–max | p50 µs | p99 µs | p99.9 µs | CPU µs/op | allocs/op | ÷ direct | ÷ ideal | errors |\n")
 			b.WriteString("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 			for _, w := range these {
+				toDirect, toIdeal := optNum(w.RatioToDirect, "%.2f×"), optNum(w.RatioToIdeal, "%.2f×")
+				// The ratios with a target are in bold.
+				if w.Engine == targetEngine && w.Query == qPoint && w.Concurrency == targetC {
+					switch w.Path {
+					case pathClientCached:
+						toDirect = "**" + toDirect + "**"
+					case pathClient, pathREST, pathRESTCached:
+						toIdeal = "**" + toIdeal + "**"
+					}
+				}
 				fmt.Fprintf(&b, "| %d | %s | %s | %.0f | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %d |\n",
 					w.Concurrency, w.Path, w.Mode, w.OpsPerSec, spreadRow(w), w.P50us, w.P99us, w.P999us, w.CPUusPerOp,
-					optNum(w.AllocsPerOp, "%.0f"), optNum(w.RatioToDirect, "%.2f×"), optNum(w.RatioToIdeal, "%.2f×"), w.Errors)
+					optNum(w.AllocsPerOp, "%.0f"), toDirect, toIdeal, w.Errors)
 			}
 			b.WriteString("\n")
 		}
@@ -259,10 +269,16 @@ func (r *report) markdown(rows []row) string {
 	return b.String()
 }
 
-// targets reports the performance targets at PostgreSQL, point query,
-// c = 32, per mode: met or not met, never asserted.
+// The targets are measured on PostgreSQL's point query at c = 32.
+const (
+	targetEngine = "postgres"
+	targetC      = 32
+)
+
+// targets reports the performance targets, per mode: met or not met,
+// never asserted.
 func (r *report) targets(b *strings.Builder, rows []row) {
-	const engine, c = "postgres", 32
+	const engine, c = targetEngine, targetC
 	get := func(path, mode string, conc int) (row, bool) {
 		for _, w := range rows {
 			if w.Engine == engine && w.Query == qPoint && w.Concurrency == conc && w.Path == path && (w.Mode == mode || w.Mode == modeInProcess && !isDQM(path)) {
@@ -278,6 +294,7 @@ func (r *report) targets(b *strings.Builder, rows []row) {
 		return "**not met**"
 	}
 	fmt.Fprintf(b, "## Targets (PostgreSQL, point query, c = %d)\n\n", c)
+	b.WriteString("From the issue \"Performance\"; their ratios are in bold in the PostgreSQL point table. External rows are compared with the same in-process baselines.\n\n")
 	b.WriteString("| mode | target | goal | measured | result |\n|---|---|---|---:|---|\n")
 	for _, mode := range r.o.modes {
 		ratio := func(name, num, den string, goal float64) {
