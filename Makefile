@@ -45,9 +45,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./internal/params/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 60s ./internal/wire/
 
-## bench: dqm vs the direct driver, same run; writes bench/REPORT.md
+## bench: dqm vs the direct driver, same run; writes bench/results.json and
+## bench/REPORT.md. Flags pass through: make bench BENCH_ARGS='-duration 3s
+## -engines postgres'; PROFILE=1 writes CPU and allocation profiles of each
+## dqm row into bench/profiles/.
+BENCH_ARGS ?=
+PROFILE    ?=
 bench:
-	$(GO) run ./bench -out bench/REPORT.md
+	$(GO) run ./bench -out bench/REPORT.md -json bench/results.json $(if $(PROFILE),-profile-dir bench/profiles) $(BENCH_ARGS)
 
 compose-up:
 	docker compose -f compose.yaml up -d

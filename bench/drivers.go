@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,7 +56,20 @@ var fixtures = map[string]func(ctx context.Context, dir string) (*fixture, error
 type driver struct {
 	point func(ctx context.Context, w, n int) error
 	rng   func(ctx context.Context, w int) error
-	close func()
+	// rangeAppend runs the range query and appends its rows to buf as
+	// JSON objects, comma-separated (the ideal loop's reply).
+	rangeAppend func(ctx context.Context, w int, buf []byte) ([]byte, error)
+	close       func()
+}
+
+// appendRow appends one row of the numbers table as a JSON object.
+func appendRow(buf []byte, first bool, v int) []byte {
+	if !first {
+		buf = append(buf, ',')
+	}
+	buf = append(buf, `{"numbers":`...)
+	buf = strconv.AppendInt(buf, int64(v), 10)
+	return append(buf, '}')
 }
 
 func (d *driver) pointOp() op {
@@ -173,7 +187,16 @@ func pgxDriver(ctx context.Context, dsn string, conns int) (*driver, error) {
 			if err != nil {
 				return err
 			}
-			return scanRange(rows.Next, rows.Scan, rows.Err, rows.Close)
+			return scanRange(rows.Next, rows.Scan, rows.Err, rows.Close, nil)
+		},
+		rangeAppend: func(ctx context.Context, w int, buf []byte) ([]byte, error) {
+			rows, err := cs[w].Query(ctx, "range", rangeLo, rangeHi)
+			if err != nil {
+				return nil, err
+			}
+			n := 0
+			err = scanRange(rows.Next, rows.Scan, rows.Err, rows.Close, func(v int) { buf = appendRow(buf, n == 0, v); n++ })
+			return buf, err
 		},
 		close: closeAll,
 	}, nil
@@ -272,7 +295,16 @@ func sqlDriver(ctx context.Context, name, dsn string, conns int) (*driver, error
 			if err != nil {
 				return err
 			}
-			return scanRange(rows.Next, rows.Scan, rows.Err, func() { rows.Close() })
+			return scanRange(rows.Next, rows.Scan, rows.Err, func() { rows.Close() }, nil)
+		},
+		rangeAppend: func(ctx context.Context, _ int, buf []byte) ([]byte, error) {
+			rows, err := rng.QueryContext(ctx, rangeLo, rangeHi)
+			if err != nil {
+				return nil, err
+			}
+			n := 0
+			err = scanRange(rows.Next, rows.Scan, rows.Err, func() { rows.Close() }, func(v int) { buf = appendRow(buf, n == 0, v); n++ })
+			return buf, err
 		},
 		close: func() {
 			point.Close()
@@ -289,14 +321,18 @@ func checkPoint(got, want int) error {
 	return nil
 }
 
-// scanRange reads every row of the range query, as a client would.
-func scanRange(next func() bool, scan func(...any) error, rowsErr func() error, closeRows func()) error {
+// scanRange reads every row of the range query, as a client would, and
+// passes each value to emit if it is not nil.
+func scanRange(next func() bool, scan func(...any) error, rowsErr func() error, closeRows func(), emit func(int)) error {
 	defer closeRows()
 	n := 0
 	for next() {
 		var v int
 		if err := scan(&v); err != nil {
 			return err
+		}
+		if emit != nil {
+			emit(v)
 		}
 		n++
 	}

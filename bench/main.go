@@ -1,47 +1,68 @@
 // Command bench measures dqm against the database drivers it wraps, in one
-// run on one machine, and writes a Markdown report (make bench).
+// run on one machine, and writes bench/results.json and a Markdown report
+// generated from the same rows (make bench).
 //
 // Per engine (sqlite, postgres, mysql) it creates a numbers table 0..9999
-// in a database of its own and runs the point query
-// SELECT numbers FROM numbers WHERE numbers = :N at concurrency -c through:
+// in a database of its own and runs two queries, the point query
+// SELECT numbers FROM numbers WHERE numbers = :N and the demo's range
+// query ref 55 (500..600, 101 rows), at each -concurrency, through these
+// paths (the JSON rows' "path"):
 //
 //   - direct: the raw driver, no dqm (one prepared pgx.Conn per goroutine;
 //     database/sql with MaxOpenConns = c for mysql and sqlite);
-//   - jetstream+driver: JetStream publish → pull consumer → the same driver
-//     → reply, with no dqm code: the ceiling of dqm's design;
-//   - dqm client: a whole dqm instance in-process (server.Start), queried
-//     with s.Client().Query on the fast queue of -workers workers;
-//   - dqm REST: POST /api/conduit/query over keep-alive HTTP.
+//   - ideal: JetStream publish → pull consumer → the same driver → reply,
+//     with no dqm code: the ceiling of dqm's design;
+//   - ideal_http: the ideal pipeline behind a minimal net/http handler;
+//   - http_floor: a bare net/http handler writing a fixed JSON reply;
+//   - client: a dqm instance's Go client (uncached), fast queue;
+//   - client_cached: a Go client with its own near-cache
+//     (ingress.WithCache) on a cache-tag entry, warmed: cache hits;
+//   - rest: POST /api/conduit/query, uncached;
+//   - rest_cached: the same on a cache-tag entry with cache_ttl_s, warmed:
+//     hits of the instance cache.
 //
-// Then the same paths one request at a time (latency), for the point query
-// and the demo's range query ref 55 (500..600, 101 rows). Baselines with no
-// database bound what the pipeline can do: core NATS request/reply to an
-// echo responder and JetStream publish → pull → reply, over an in-process
-// connection, one shared connection, loopback TCP, and a memory stream.
+// The three HTTP paths share one client and one server configuration. The
+// dqm paths run against an instance in this process (server.Start, mode
+// "inprocess") and, with -mode external or both, against `dqm serve` as a
+// process of its own (mode "external": built from ./cmd/dqm, embedded NATS
+// on a free port, reached over loopback TCP). Baselines with no database
+// (core NATS echo, JetStream loops) go into the report only.
 //
-// Everything (load generator, NATS, dqm) shares this machine's cores, as in
-// DESIGN.md's performance budget. The compared paths of an engine run side
-// by side and their runs alternate (-runs rounds, median shown), so a busy
-// moment of a shared machine hits them alike. Besides req/s and latency
-// percentiles, each scenario reports this process's CPU time and heap
-// allocations per request, which vary far less than throughput.
+// Everything shares this machine's cores, as in DESIGN.md's performance
+// budget. The paths of one engine, query and concurrency run side by side
+// and their runs alternate (-runs rounds, median shown), so a busy moment
+// of a shared machine hits them alike. Besides throughput and latency
+// percentiles, each row has CPU time and heap allocations per request,
+// which vary far less than throughput, and the dqm rows the resident set
+// size (VmRSS) of the process holding dqm before, during (peak) and after.
+// -soak runs the REST point path for a long time and reports each window
+// (in the report and in results-soak.json next to results.json), so that
+// a decay of throughput or a growth of RSS shows. With -profile-dir, each
+// in-process dqm row gets one more run under the CPU profiler, with the
+// allocation profile written before and after it:
+//
+//	go tool pprof -top bench/profiles/postgres-point-rest-c32.cpu.pprof
+//	go tool pprof -sample_index=alloc_space -top \
+//	    -diff_base bench/profiles/postgres-point-rest-c32.allocs-base.pprof \
+//	    bench/profiles/postgres-point-rest-c32.allocs.pprof
 //
 // Usage:
 //
-//	go run ./bench -out bench/REPORT.md [-n 5000] [-c 32] [-runs 3]
-//	    [-engines sqlite,postgres,mysql] [-workers 4,8] [-quick]
-//	    [-cpuprofile cpu.out [-profile-engine postgres]]
+//	go run ./bench -out bench/REPORT.md -json bench/results.json
+//	    [-n 5000 | -duration 3s] [-concurrency 1,8,32] [-runs 3]
+//	    [-engines sqlite,postgres,mysql] [-workers 4] [-mode inprocess|external|both | -external]
+//	    [-soak 5m [-soak-window 30s]] [-profile-dir bench/profiles] [-quick]
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,38 +78,53 @@ func main() {
 	os.Exit(code)
 }
 
+// Modes of the dqm rows.
+const (
+	modeInProcess = "inprocess"
+	modeExternal  = "external"
+)
+
 // options are the command's flags.
 type options struct {
 	out        string
-	n, c       int
+	jsonOut    string
+	n          int
+	duration   time.Duration
+	conc       []int
 	warmup     int
-	seq        int
 	runs       int
 	engines    []string
-	workers    []int
+	workers    int
+	modes      []string
 	quick      bool
-	cpuprofile string
-	profileN   int
-	profileEng string
+	baselines  bool
+	soak       time.Duration
+	soakWindow time.Duration
+	profileDir string
+	maxC       int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := &options{}
-	var engines, workers string
+	var engines, conc, mode string
 	fs.StringVar(&o.out, "out", "", "write the Markdown report to this file (stdout always gets it)")
-	fs.IntVar(&o.n, "n", 5000, "requests per throughput scenario")
-	fs.IntVar(&o.c, "c", 32, "concurrency of throughput scenarios")
+	fs.StringVar(&o.jsonOut, "json", "", "write the rows as a JSON array to this file (default: results.json next to -out, if -out is set)")
+	fs.IntVar(&o.n, "n", 5000, "requests per measured run (ignored with -duration)")
+	fs.DurationVar(&o.duration, "duration", 0, "length of each measured run (e.g. 3s) instead of -n requests")
+	fs.StringVar(&conc, "concurrency", "1,8,32", "concurrency levels (comma-separated)")
 	fs.IntVar(&o.warmup, "warmup", 500, "warm-up requests before each scenario")
-	fs.IntVar(&o.seq, "seq", 1000, "requests of each one-at-a-time (latency) scenario")
-	fs.IntVar(&o.runs, "runs", 3, "measured runs per scenario; the report shows the median run")
+	fs.IntVar(&o.runs, "runs", 3, "measured runs per scenario; the median run is reported")
 	fs.StringVar(&engines, "engines", "sqlite,postgres,mysql", "engines to measure")
-	fs.StringVar(&workers, "workers", "4,8", "fast-queue worker counts to try (min = max)")
-	fs.BoolVar(&o.quick, "quick", false, "smoke run: few requests, first worker count only")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of an extra dqm client run (first worker count) to this file")
-	fs.IntVar(&o.profileN, "profile-n", 30000, "requests of the profiled dqm client run")
-	fs.StringVar(&o.profileEng, "profile-engine", "postgres", "engine of the profiled run (the first engine if it is not measured)")
+	fs.IntVar(&o.workers, "workers", 4, "fast-queue workers of dqm (min = max), and responders of the ideal loop")
+	fs.StringVar(&mode, "mode", modeInProcess, "where dqm runs: inprocess, external (a `dqm serve` process) or both")
+	external := fs.Bool("external", false, "short for -mode both")
+	fs.BoolVar(&o.baselines, "baselines", true, "also measure NATS with no database (report only)")
+	fs.DurationVar(&o.soak, "soak", 0, "after the first engine, run its REST point path for this long (e.g. 5m) and report each window")
+	fs.DurationVar(&o.soakWindow, "soak-window", 30*time.Second, "window of the -soak report")
+	fs.StringVar(&o.profileDir, "profile-dir", "", "write CPU and allocation profiles of each in-process dqm row into this directory")
+	fs.BoolVar(&o.quick, "quick", false, "smoke run: few requests, one run")
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, err
 	}
@@ -102,25 +138,53 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		}
 		o.engines = append(o.engines, e)
 	}
-	if !slices.Contains(o.engines, o.profileEng) && len(o.engines) > 0 {
-		o.profileEng = o.engines[0]
-	}
-	for w := range strings.SplitSeq(workers, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(w))
-		if err != nil || n < 1 || n > 64 {
-			return nil, fmt.Errorf("-workers: %q is not a count in 1..64", w)
+	for s := range strings.SplitSeq(conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 1024 {
+			return nil, fmt.Errorf("-concurrency: %q is not a count in 1..1024", s)
 		}
-		o.workers = append(o.workers, n)
+		if !slices.Contains(o.conc, n) {
+			o.conc = append(o.conc, n)
+		}
 	}
-	if o.n < 1 || o.c < 1 || o.seq < 1 || o.runs < 1 || o.warmup < 0 || len(o.workers) == 0 {
-		return nil, fmt.Errorf("-n, -c, -seq, -runs must be >= 1, -warmup >= 0, -workers not empty")
+	slices.Sort(o.conc)
+	if *external {
+		mode = "both"
+	}
+	switch mode {
+	case modeInProcess, modeExternal:
+		o.modes = []string{mode}
+	case "both":
+		o.modes = []string{modeInProcess, modeExternal}
+	default:
+		return nil, fmt.Errorf("-mode: %q is not inprocess, external or both", mode)
+	}
+	if o.n < 1 || o.runs < 1 || o.warmup < 0 || o.duration < 0 || len(o.conc) == 0 || o.workers < 1 || o.workers > 64 {
+		return nil, fmt.Errorf("-n, -runs must be >= 1, -warmup and -duration >= 0, -concurrency not empty, -workers in 1..64")
+	}
+	if o.soak > 0 && o.soakWindow <= 0 {
+		return nil, fmt.Errorf("-soak-window must be > 0")
 	}
 	if o.quick {
-		o.n, o.warmup, o.seq, o.profileN, o.runs = min(o.n, 500), min(o.warmup, 100), min(o.seq, 200), min(o.profileN, 2000), 1
-		o.workers = o.workers[:1]
+		o.n, o.warmup, o.runs = min(o.n, 500), min(o.warmup, 100), 1
+		o.duration = min(o.duration, time.Second)
 	}
+	if o.jsonOut == "" && o.out != "" {
+		o.jsonOut = sibling(o.out, "results.json")
+	}
+	o.maxC = o.conc[len(o.conc)-1]
 	return o, nil
 }
+
+// sibling is name in the directory of path.
+func sibling(path, name string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1] + name
+	}
+	return name
+}
+
+func (o *options) has(mode string) bool { return slices.Contains(o.modes, mode) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
@@ -136,12 +200,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
 
 	started := time.Now()
 	rep := newReport(o)
 	b := &bench{started: started, o: o, dir: dir, log: log, rep: rep, progress: stderr}
-	if err := b.baselines(ctx); err != nil {
-		rep.skip("baselines", err)
+	if o.has(modeExternal) {
+		bin, err := buildDQM(ctx, dir)
+		if err != nil {
+			rep.skip("external mode", err)
+			fmt.Fprintf(stderr, "external mode: %v\n", err)
+		}
+		b.dqmBin = bin
+	}
+	if o.baselines {
+		if err := b.baselines(ctx); err != nil {
+			rep.skip("baselines", err)
+		}
 	}
 	for _, name := range o.engines {
 		if ctx.Err() != nil {
@@ -160,7 +240,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "interrupted")
 		return 1
 	}
-	md := rep.markdown()
+	rows := rep.rows()
+	md := rep.markdown(rows)
 	fmt.Fprint(stdout, md)
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
@@ -168,7 +249,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if o.jsonOut != "" {
+		if err := writeJSON(o.jsonOut, rows); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if len(rep.soak) > 0 {
+			if err := writeJSON(strings.TrimSuffix(o.jsonOut, ".json")+"-soak.json", rep.soak); err != nil {
+				fmt.Fprintln(stderr, err)
+				return 1
+			}
+		}
+	}
 	return 0
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // bench holds what every scenario needs.
@@ -179,103 +280,21 @@ type bench struct {
 	log      *slog.Logger
 	rep      *report
 	progress io.Writer
+	dqmBin   string // the dqm binary of external mode; "" if not built
+	soaked   bool   // the soak has run
+}
+
+// at is a scenario of res at concurrency c.
+func (b *bench) at(res result, c int, fn op) scenario {
+	res.stats.c = c
+	return scenario{res: res, fn: fn}
 }
 
 // record adds a result and tells the terminal how far the run is.
 func (b *bench) record(r result) {
 	b.rep.add(r)
-	fmt.Fprintf(b.progress, "%5.1fs %-8s %-8s %-70s c=%-3d %6.0f req/s  p50 %s  p99 %s  max %s%s\n",
-		time.Since(b.started).Seconds(), r.section, r.engine, r.label(), r.stats.c, r.stats.rps(), ms(r.stats.p50), ms(r.stats.p99), ms(r.stats.worst), r.stats.errNote())
-}
-
-// profile runs fn under the CPU profiler if asked to profile engine.
-func (b *bench) profile(engine string, fn func()) error {
-	if b.o.cpuprofile == "" || engine != b.o.profileEng {
-		return nil
-	}
-	f, err := os.Create(b.o.cpuprofile)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := pprof.StartCPUProfile(f); err != nil {
-		return err
-	}
-	fn()
-	pprof.StopCPUProfile()
-	return nil
-}
-
-// engine measures one engine. Every path runs at once (the direct driver,
-// the jetstream+driver loop, one dqm instance per worker count) so that
-// their runs can alternate: a busy moment of the machine then hits each
-// path alike.
-func (b *bench) engine(ctx context.Context, name string) error {
-	fmt.Fprintf(b.progress, "%5.1fs == %s\n", time.Since(b.started).Seconds(), name)
-	fx, err := fixtures[name](ctx, b.dir)
-	if err != nil {
-		return fmt.Errorf("setup: %w", err)
-	}
-	defer fx.close()
-	o := b.o
-	w0 := o.workers[0]
-
-	drv, err := fx.open(ctx, o.c)
-	if err != nil {
-		return fmt.Errorf("direct driver: %w", err)
-	}
-	defer drv.close()
-	tput := []scenario{b.atC(result{engine: name, path: pathDirect}, drv.pointOp())}
-	seq := []scenario{
-		b.oneByOne(result{engine: name, query: qPoint, path: pathDirect}, drv.pointOp()),
-		b.oneByOne(result{engine: name, query: qRange, path: pathDirect}, drv.rangeOp()),
-	}
-
-	// JetStream + driver, no dqm: the design's ceiling.
-	jsOp, jsStop, err := b.jetstreamDriver(ctx, fx, w0)
-	if err != nil {
-		b.rep.note("%s: jetstream+driver: %v", name, err)
-	} else {
-		defer jsStop()
-		tput = append(tput, b.atC(result{engine: name, path: pathJSDriver, workers: w0}, jsOp))
-		seq = append(seq, b.oneByOne(result{engine: name, query: qPoint, path: pathJSDriver, workers: w0}, jsOp))
-	}
-
-	var first *dqm
-	for _, w := range o.workers {
-		d, err := startDQM(ctx, b.dir, fx, w, b.log)
-		if err != nil {
-			// The other paths are still worth measuring (an engine not
-			// yet built into the server, say).
-			b.rep.note("%s: dqm with %d workers did not start: %v", name, w, err)
-			break
-		}
-		defer d.stop()
-		tput = append(tput,
-			b.atC(result{engine: name, path: pathClient, workers: w}, d.clientPointOp()),
-			b.atC(result{engine: name, path: pathREST, workers: w}, d.restPointOp(o.c)))
-		if first == nil {
-			first = d
-			seq = append(seq,
-				b.oneByOne(result{engine: name, query: qPoint, path: pathClient, workers: w}, d.clientPointOp()),
-				b.oneByOne(result{engine: name, query: qPoint, path: pathREST, workers: w}, d.restPointOp(1)),
-				b.oneByOne(result{engine: name, query: qRange, path: pathClient, workers: w}, d.clientRangeOp()),
-				b.oneByOne(result{engine: name, query: qRange, path: pathREST, workers: w}, d.restRangeOp()))
-		}
-	}
-	b.measureAll(ctx, tput)
-	b.measureAll(ctx, seq)
-	if first == nil {
-		return nil
-	}
-	err = b.profile(name, func() {
-		fmt.Fprintf(b.progress, "profiling %d dqm client requests on %s (w=%d)\n", o.profileN, name, w0)
-		load(ctx, o.profileN, o.c, first.clientPointOp())
-	})
-	if err != nil {
-		b.rep.note("cpu profile: %v", err)
-	}
-	return nil
+	fmt.Fprintf(b.progress, "%6.1fs %-8s %-6s %-13s %-10s c=%-3d %8.0f req/s  p50 %s  p99 %s%s\n",
+		time.Since(b.started).Seconds(), r.engine, r.query, r.label(), r.mode, r.stats.c, r.stats.rps(), us(r.stats.p50), us(r.stats.p99), r.stats.errNote())
 }
 
 // warnLog passes dqm's warnings to stderr and keeps a count of each, by

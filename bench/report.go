@@ -3,41 +3,57 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Report sections.
 const (
-	secBaseline   = "baseline"
-	secThroughput = "load"
-	secSequential = "serial"
+	secBaseline = "baseline"
+	secRows     = "rows"
 )
 
-// Paths measured.
+// Paths measured: the JSON rows' "path", and the baselines' names.
 const (
-	pathDirect    = "direct driver"
-	pathJSDriver  = "jetstream + driver (no dqm)"
-	pathClient    = "dqm Go client"
-	pathREST      = "dqm REST"
+	pathDirect       = "direct"
+	pathIdeal        = "ideal"
+	pathIdealHTTP    = "ideal_http"
+	pathFloor        = "http_floor"
+	pathClient       = "client"
+	pathClientCached = "client_cached"
+	pathREST         = "rest"
+	pathRESTCached   = "rest_cached"
+
 	pathCoreNATS  = "core NATS request/reply, echo"
 	pathJetStream = "JetStream publish → pull → reply"
 )
 
-// Queries of the one-at-a-time section.
+// rowPaths are the rows' paths in the order of the report's tables.
+var rowPaths = []string{pathDirect, pathIdeal, pathClient, pathClientCached, pathIdealHTTP, pathREST, pathFloor, pathRESTCached}
+
+// Queries.
 const (
-	qPoint = "point (ref 2)"
-	qRange = "range 500..600, 101 rows (ref 55)"
+	qPoint = "point"
+	qRange = "range"
 )
+
+// idealOf is the path a row's ratio_to_ideal compares it with.
+var idealOf = map[string]string{
+	pathClient:       pathIdeal,
+	pathClientCached: pathIdeal,
+	pathREST:         pathIdealHTTP,
+	pathRESTCached:   pathFloor,
+}
 
 // result is one measured scenario.
 type result struct {
 	section string
 	engine  string
+	mode    string
 	query   string
 	path    string
 	conn    string // baselines: how NATS is reached
@@ -47,23 +63,51 @@ type result struct {
 
 func (r result) label() string {
 	s := r.path
-	if r.query != "" {
-		s = r.query + ", " + s
-	}
 	if r.conn != "" {
 		s += " (" + r.conn + ")"
-	}
-	if r.workers > 0 {
-		s += fmt.Sprintf(" w=%d", r.workers)
 	}
 	return s
 }
 
-// report collects results and renders them as Markdown.
+// row is one line of results.json.
+type row struct {
+	Engine      string  `json:"engine"`
+	Mode        string  `json:"mode"`
+	Path        string  `json:"path"`
+	Query       string  `json:"query"`
+	Cached      bool    `json:"cached"`
+	Concurrency int     `json:"concurrency"`
+	Workers     int     `json:"workers,omitempty"`
+	OpsPerSec   float64 `json:"ops_per_sec"`
+	P50us       float64 `json:"p50_us"`
+	P99us       float64 `json:"p99_us"`
+	P999us      float64 `json:"p999_us"`
+	// AllocsPerOp is null for external rows: the allocations that matter
+	// are in the other process.
+	AllocsPerOp   *float64 `json:"allocs_per_op"`
+	CPUusPerOp    float64  `json:"cpu_us_per_op"`
+	RatioToDirect *float64 `json:"ratio_to_direct"`
+	RatioToIdeal  *float64 `json:"ratio_to_ideal"`
+	// Runs is how many runs were measured; the row is the median one, with
+	// the slowest and fastest runs' throughput.
+	Runs         int     `json:"runs"`
+	OpsPerSecMin float64 `json:"ops_per_sec_min"`
+	OpsPerSecMax float64 `json:"ops_per_sec_max"`
+	Requests     int     `json:"requests"`
+	Errors       int     `json:"errors"`
+	FirstError   string  `json:"first_error,omitempty"`
+	// RSS of the process holding dqm (KiB), dqm rows only.
+	RSSBeforeKB int64 `json:"rss_before_kb,omitempty"`
+	RSSPeakKB   int64 `json:"rss_peak_kb,omitempty"`
+	RSSAfterKB  int64 `json:"rss_after_kb,omitempty"`
+}
+
+// report collects results and renders them.
 type report struct {
 	o       *options
 	date    time.Time
 	results []result
+	soak    []soakWindow
 	skipped []string
 	notes   []string
 	elapsed time.Duration
@@ -82,23 +126,63 @@ func (r *report) note(format string, args ...any) {
 	r.notes = append(r.notes, fmt.Sprintf(format, args...))
 }
 
-// find returns the first result matching every non-empty field of want
-// (and its workers and concurrency, if non-zero).
-func (r *report) find(want result) (result, bool) {
-	for _, res := range r.results {
-		if res.section == want.section && res.path == want.path &&
-			(want.engine == "" || res.engine == want.engine) &&
-			(want.query == "" || res.query == want.query) &&
-			(want.conn == "" || res.conn == want.conn) &&
-			(want.workers == 0 || res.workers == want.workers) &&
-			(want.stats.c == 0 || res.stats.c == want.stats.c) {
-			return res, true
-		}
-	}
-	return result{}, false
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
 }
 
-func (r *report) markdown() string {
+func micros(d time.Duration) float64 { return round(float64(d)/float64(time.Microsecond), 1) }
+
+// rows are the measured rows, with their ratios.
+func (r *report) rows() []row {
+	var out []row
+	for _, res := range r.results {
+		if res.section != secRows {
+			continue
+		}
+		s := res.stats
+		w := row{
+			Engine: res.engine, Mode: res.mode, Path: res.path, Query: res.query,
+			Cached: res.path == pathClientCached || res.path == pathRESTCached, Concurrency: s.c, Workers: res.workers,
+			OpsPerSec: round(s.rps(), 1), P50us: micros(s.p50), P99us: micros(s.p99), P999us: micros(s.p999),
+			CPUusPerOp: round(float64(s.cpu)/float64(time.Microsecond), 1),
+			Runs:       s.runs, OpsPerSecMin: round(s.minRPS, 1), OpsPerSecMax: round(s.maxRPS, 1),
+			Requests: s.n, Errors: s.errorsAll,
+			RSSBeforeKB: s.rssBefore, RSSPeakKB: s.rssPeak, RSSAfterKB: s.rssAfter,
+		}
+		if s.firstErr != nil {
+			w.FirstError = s.firstErr.Error()
+		}
+		if s.allocs >= 0 {
+			a := round(s.allocs, 1)
+			w.AllocsPerOp = &a
+		}
+		out = append(out, w)
+	}
+	find := func(like row, path string) (row, bool) {
+		for _, w := range out {
+			if w.Engine == like.Engine && w.Query == like.Query && w.Concurrency == like.Concurrency && w.Path == path {
+				return w, true
+			}
+		}
+		return row{}, false
+	}
+	for i, w := range out {
+		if d, ok := find(w, pathDirect); ok && d.OpsPerSec > 0 {
+			v := round(w.OpsPerSec/d.OpsPerSec, 3)
+			out[i].RatioToDirect = &v
+		}
+		if p, ok := idealOf[w.Path]; ok {
+			if d, ok := find(w, p); ok && d.OpsPerSec > 0 {
+				v := round(w.OpsPerSec/d.OpsPerSec, 3)
+				out[i].RatioToIdeal = &v
+			}
+		}
+	}
+	return out
+}
+
+func (r *report) markdown(rows []row) string {
 	var b strings.Builder
 	o := r.o
 	fmt.Fprintf(&b, "# dqm benchmark\n\n")
@@ -106,75 +190,78 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "- machine: %d CPUs (%s), %s/%s, %s, GOMAXPROCS=%d\n",
 		runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version(), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(&b, "- load average when the run started: %s (the machine may be shared)\n", r.loadavg)
-	fmt.Fprintf(&b, "- load: %d requests per scenario at concurrency %d after %d warm-up requests; one-at-a-time scenarios %d requests; each measured %d times, the median run shown (runs min–max: the spread)\n",
-		o.n, o.c, o.warmup, o.seq, o.runs)
-	fmt.Fprintf(&b, "- CPU/req: this process's user + system CPU per request (load generator, nats-server, dqm; the database itself only for SQLite); allocs/req: this process's heap allocations per request\n")
-	fmt.Fprintf(&b, "- one process holds the load generator, the embedded nats-server and dqm; the databases run on the same cores\n")
-	fmt.Fprintf(&b, "- dqm: fast queue min = max = w workers (w in %v), slow queue 1 worker, one NATS connection per instance (in-process); JetStream loops use w = %d responders\n",
-		o.workers, o.workers[0])
-	fmt.Fprintf(&b, "- latencies are per request, nearest-rank percentiles of the median run's sorted durations; max is the slowest request of all runs; errors count all runs\n\n")
+	each := fmt.Sprintf("%d requests", o.n)
+	if o.duration > 0 {
+		each = o.duration.String()
+	}
+	fmt.Fprintf(&b, "- each row: %d warm-up requests, then %d measured runs of %s; the median run by throughput is shown (min–max: the spread of the runs); the rows of one engine, query and concurrency alternate their runs\n",
+		o.warmup, o.runs, each)
+	fmt.Fprintf(&b, "- modes: %s; dqm's fast queue has min = max = %d workers, the ideal loop %d responders\n", strings.Join(o.modes, ", "), o.workers, o.workers)
+	b.WriteString("- paths: direct = the raw driver; ideal = JetStream publish → pull → the same driver → reply, no dqm code; ideal_http = ideal behind a minimal net/http handler; http_floor = a net/http handler writing a fixed reply; client / client_cached = dqm's Go client, uncached / near-cache hits; rest / rest_cached = POST /api/conduit/query, uncached / instance-cache hits. The HTTP rows share one client and server configuration. direct, ideal, ideal_http and http_floor run in the bench process; external dqm rows are compared with them too\n")
+	b.WriteString("- CPU/op: user + system CPU per request of the bench process (load generator, NATS, in-process dqm; the database only for SQLite) plus, for external rows, the dqm process; allocs/op: the bench process's heap allocations per request (not shown for external rows)\n")
+	b.WriteString("- point: `SELECT numbers FROM numbers WHERE numbers = :N`, N spread over 0..9999; range: `... WHERE numbers >= 500 AND numbers <= 600` (101 rows)\n\n")
 	if o.quick {
 		b.WriteString("**Quick (smoke) run: numbers are not meaningful.**\n\n")
 	}
 
-	b.WriteString("## Baselines: NATS with no database\n\n")
-	b.WriteString("| path | connection | responders | c | req/s | runs min–max | p50 | p99 | max | CPU/req | allocs/req | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, res := range r.results {
-		if res.section != secBaseline {
-			continue
+	r.targets(&b, rows)
+
+	for _, e := range o.engines {
+		for _, q := range []string{qPoint, qRange} {
+			var these []row
+			for _, w := range rows {
+				if w.Engine == e && w.Query == q {
+					these = append(these, w)
+				}
+			}
+			if len(these) == 0 {
+				continue
+			}
+			slices.SortStableFunc(these, func(a, b row) int {
+				if a.Concurrency != b.Concurrency {
+					return a.Concurrency - b.Concurrency
+				}
+				if d := slices.Index(rowPaths, a.Path) - slices.Index(rowPaths, b.Path); d != 0 {
+					return d
+				}
+				return strings.Compare(a.Mode, b.Mode)
+			})
+			fmt.Fprintf(&b, "## %s, %s query\n\n", e, q)
+			b.WriteString("| c | path | mode | ops/s | runs min–max | p50 µs | p99 µs | p99.9 µs | CPU µs/op | allocs/op | ÷ direct | ÷ ideal | errors |\n")
+			b.WriteString("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			for _, w := range these {
+				toDirect, toIdeal := optNum(w.RatioToDirect, "%.2f×"), optNum(w.RatioToIdeal, "%.2f×")
+				// The ratios with a target are in bold.
+				if w.Engine == targetEngine && w.Query == qPoint && w.Concurrency == targetC {
+					switch w.Path {
+					case pathClientCached:
+						toDirect = "**" + toDirect + "**"
+					case pathClient, pathREST, pathRESTCached:
+						toIdeal = "**" + toIdeal + "**"
+					}
+				}
+				fmt.Fprintf(&b, "| %d | %s | %s | %.0f | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %d |\n",
+					w.Concurrency, w.Path, w.Mode, w.OpsPerSec, spreadRow(w), w.P50us, w.P99us, w.P999us, w.CPUusPerOp,
+					optNum(w.AllocsPerOp, "%.0f"), toDirect, toIdeal, w.Errors)
+			}
+			b.WriteString("\n")
 		}
-		s := res.stats
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %.0f | %s | %s | %s | %s | %s | %.0f | %d |\n", res.path, res.conn, count(res.workers), s.c,
-			s.rps(), spread(s), ms(s.p50), ms(s.p99), ms(s.worst), us(s.cpu), s.allocs, s.allErrors())
 	}
 
-	fmt.Fprintf(&b, "\n## Point query at concurrency %d\n\n", o.c)
-	b.WriteString("`SELECT numbers FROM numbers WHERE numbers = :N`, N spread over 0..9999.\n\n")
-	b.WriteString("| engine | path | workers | req/s | runs min–max | p50 | p99 | max | req/s ÷ direct | p50 ÷ direct | req/s ÷ js+driver | CPU/req | allocs/req | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, res := range r.results {
-		if res.section != secThroughput {
-			continue
-		}
-		s := res.stats
-		direct, _ := r.find(result{section: secThroughput, engine: res.engine, path: pathDirect})
-		jsd, okJS := r.find(result{section: secThroughput, engine: res.engine, path: pathJSDriver})
-		vsJS := "–"
-		if okJS && res.path != pathDirect {
-			vsJS = ratio(s.rps(), jsd.stats.rps())
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %d |\n", res.engine, res.path, count(res.workers),
-			s.rps(), spread(s), ms(s.p50), ms(s.p99), ms(s.worst), ratio(s.rps(), direct.stats.rps()),
-			ratio(float64(s.p50), float64(direct.stats.p50)), vsJS, us(s.cpu), s.allocs, s.allErrors())
-	}
+	r.memory(&b, rows)
+	r.soakTable(&b)
+	r.baselines(&b)
 
-	b.WriteString("\n## One request at a time (c = 1)\n\n")
-	b.WriteString("| engine | query | path | req/s | p50 | p99 | max | p50 ÷ direct | CPU/req | allocs/req | errors |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, res := range r.results {
-		if res.section != secSequential {
-			continue
-		}
-		s := res.stats
-		direct, _ := r.find(result{section: secSequential, engine: res.engine, query: res.query, path: pathDirect})
-		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %.0f | %d |\n", res.engine, res.query, res.path,
-			s.rps(), ms(s.p50), ms(s.p99), ms(s.worst), ratio(float64(s.p50), float64(direct.stats.p50)), us(s.cpu), s.allocs, s.allErrors())
-	}
-
-	if lines := r.interpret(); len(lines) > 0 {
-		b.WriteString("\n## Where the time goes\n\n")
-		for _, l := range lines {
-			b.WriteString("- " + l + "\n")
-		}
-	}
 	var problems []string
 	problems = append(problems, r.skipped...)
 	problems = append(problems, r.notes...)
-	for _, res := range r.results {
-		if res.stats.allErrors() > 0 {
-			problems = append(problems, fmt.Sprintf("%s %s: %d errors in %d runs, first: %v", res.engine, res.label(), res.stats.allErrors(), res.stats.runs, res.stats.firstErr))
+	for _, w := range rows {
+		if w.Errors > 0 {
+			problems = append(problems, fmt.Sprintf("%s %s %s %s c=%d: %d errors in %d runs, first: %s", w.Engine, w.Query, w.Path, w.Mode, w.Concurrency, w.Errors, w.Runs, w.FirstError))
 		}
 	}
 	if len(problems) > 0 {
-		b.WriteString("\n## Skipped and errors\n\n")
+		b.WriteString("## Skipped and errors\n\n")
 		for _, p := range problems {
 			b.WriteString("- " + p + "\n")
 		}
@@ -182,84 +269,130 @@ func (r *report) markdown() string {
 	return b.String()
 }
 
-// interpret turns the numbers into a few sentences.
-func (r *report) interpret() []string {
-	var out []string
-	core, okCore := r.find(result{section: secBaseline, path: pathCoreNATS, conn: inProcess.String()})
-	js, okJS := r.find(result{section: secBaseline, path: pathJetStream, conn: inProcess.String()})
-	if okCore && okJS {
-		out = append(out, fmt.Sprintf("Queueing through JetStream (publish with PubAck, pull, reply, ack) caps the pipeline at %.0f req/s with no database, %s of a core NATS request/reply (%.0f req/s): that is the floor of dqm's cost, before any database work.",
-			js.stats.rps(), ratio(js.stats.rps(), core.stats.rps()), core.stats.rps()))
-	}
-	coreTCP, ok1 := r.find(result{section: secBaseline, path: pathCoreNATS, conn: loopbackTCP.String()})
-	jsTCP, ok2 := r.find(result{section: secBaseline, path: pathJetStream, conn: loopbackTCP.String()})
-	jsShared, ok3 := r.find(result{section: secBaseline, path: pathJetStream, conn: inProcessShared.String()})
-	if okCore && okJS && ok1 && ok2 {
-		s := fmt.Sprintf("Loopback TCP instead of an in-process connection: core NATS %s, JetStream %s of the in-process throughput",
-			ratio(coreTCP.stats.rps(), core.stats.rps()), ratio(jsTCP.stats.rps(), js.stats.rps()))
-		if ok3 {
-			s += fmt.Sprintf("; requester and responders on one shared connection (as a dqm instance runs): %s", ratio(jsShared.stats.rps(), js.stats.rps()))
-		}
-		if mem, ok := r.find(result{section: secBaseline, path: pathJetStream, conn: jsOptions{conn: inProcess, storage: jetstream.MemoryStorage}.String()}); ok {
-			s += fmt.Sprintf("; a memory-storage stream instead of a file one: %s", ratio(mem.stats.rps(), js.stats.rps()))
-		}
-		out = append(out, s+".")
-	}
-	for _, e := range r.o.engines {
-		direct, ok := r.find(result{section: secThroughput, engine: e, path: pathDirect})
-		if !ok {
-			continue
-		}
-		w := r.o.workers[0]
-		client, okC := r.find(result{section: secThroughput, engine: e, path: pathClient, workers: w})
-		if !okC {
-			continue
-		}
-		s := fmt.Sprintf("%s: the dqm Go client (w=%d) does %.0f req/s, %s of the direct driver (p50 %s vs %s)",
-			e, w, client.stats.rps(), ratio(client.stats.rps(), direct.stats.rps()), ms(client.stats.p50), ms(direct.stats.p50))
-		if jsd, ok := r.find(result{section: secThroughput, engine: e, path: pathJSDriver}); ok {
-			s += fmt.Sprintf("; the same loop without dqm's code (jetstream + driver) does %.0f req/s, so dqm's own work costs %.0f%% of that ceiling (budget: ~10%%): %s of CPU and %.0f allocations per request more (%s vs %s)",
-				jsd.stats.rps(), 100*(1-client.stats.rps()/jsd.stats.rps()),
-				us(client.stats.cpu-jsd.stats.cpu), client.stats.allocs-jsd.stats.allocs, us(client.stats.cpu), us(jsd.stats.cpu))
-		}
-		if rest, ok := r.find(result{section: secThroughput, engine: e, path: pathREST, workers: w}); ok {
-			s += fmt.Sprintf("; REST reaches %s of the Go client", ratio(rest.stats.rps(), client.stats.rps()))
-		}
-		for _, w2 := range r.o.workers[1:] {
-			if c2, ok := r.find(result{section: secThroughput, engine: e, path: pathClient, workers: w2}); ok {
-				s += fmt.Sprintf("; %d workers instead of %d: %s", w2, w, ratio(c2.stats.rps(), client.stats.rps()))
+// The targets are measured on PostgreSQL's point query at c = 32.
+const (
+	targetEngine = "postgres"
+	targetC      = 32
+)
+
+// targets reports the performance targets, per mode: met or not met,
+// never asserted.
+func (r *report) targets(b *strings.Builder, rows []row) {
+	const engine, c = targetEngine, targetC
+	get := func(path, mode string, conc int) (row, bool) {
+		for _, w := range rows {
+			if w.Engine == engine && w.Query == qPoint && w.Concurrency == conc && w.Path == path && (w.Mode == mode || w.Mode == modeInProcess && !isDQM(path)) {
+				return w, true
 			}
 		}
-		out = append(out, s+".")
+		return row{}, false
 	}
-	var parts []string
-	if j, ok := r.find(result{section: secBaseline, path: pathJetStream, conn: inProcess.String(), stats: stats{c: 1}}); ok {
-		if c, ok := r.find(result{section: secBaseline, path: pathCoreNATS, conn: inProcess.String(), stats: stats{c: 1}}); ok {
-			parts = append(parts, fmt.Sprintf("with no database core NATS takes %s and JetStream %s", ms(c.stats.p50), ms(j.stats.p50)))
+	verdict := func(ok bool) string {
+		if ok {
+			return "**met**"
 		}
+		return "**not met**"
 	}
-	for _, e := range r.o.engines {
-		d, ok1 := r.find(result{section: secSequential, engine: e, query: qPoint, path: pathDirect})
-		j, ok2 := r.find(result{section: secSequential, engine: e, query: qPoint, path: pathJSDriver})
-		c, ok3 := r.find(result{section: secSequential, engine: e, query: qPoint, path: pathClient})
-		h, ok4 := r.find(result{section: secSequential, engine: e, query: qPoint, path: pathREST})
-		if ok1 && ok2 && ok3 && ok4 {
-			parts = append(parts, fmt.Sprintf("%s %s direct → %s jetstream + driver → %s Go client → %s REST",
-				e, ms(d.stats.p50), ms(j.stats.p50), ms(c.stats.p50), ms(h.stats.p50)))
+	fmt.Fprintf(b, "## Targets (PostgreSQL, point query, c = %d)\n\n", c)
+	b.WriteString("From the issue \"Performance\"; their ratios are in bold in the PostgreSQL point table. External rows are compared with the same in-process baselines.\n\n")
+	b.WriteString("| mode | target | goal | measured | result |\n|---|---|---|---:|---|\n")
+	for _, mode := range r.o.modes {
+		ratio := func(name, num, den string, goal float64) {
+			n, ok1 := get(num, mode, c)
+			d, ok2 := get(den, mode, c)
+			if !ok1 || !ok2 || d.OpsPerSec == 0 {
+				fmt.Fprintf(b, "| %s | %s | ≥ %.2g× | – | not measured |\n", mode, name, goal)
+				return
+			}
+			v := n.OpsPerSec / d.OpsPerSec
+			fmt.Fprintf(b, "| %s | %s | ≥ %.2g× | %.2f× | %s |\n", mode, name, goal, v, verdict(v >= goal))
 		}
+		ratio("client ÷ ideal", pathClient, pathIdeal, 0.9)
+		ratio("rest ÷ ideal_http", pathREST, pathIdealHTTP, 0.85)
+		ratio("rest_cached ÷ http_floor", pathRESTCached, pathFloor, 0.9)
+		rc, ok1 := get(pathRESTCached, mode, 1)
+		hf, ok2 := get(pathFloor, mode, 1)
+		if ok1 && ok2 {
+			d := rc.P50us - hf.P50us
+			fmt.Fprintf(b, "| %s | rest_cached p50 − http_floor p50 at c = 1 | ≤ 25 µs | %.0f µs | %s |\n", mode, d, verdict(d <= 25))
+		} else {
+			fmt.Fprintf(b, "| %s | rest_cached p50 − http_floor p50 at c = 1 | ≤ 25 µs | – | not measured |\n", mode)
+		}
+		ratio("client_cached ÷ direct", pathClientCached, pathDirect, 5)
 	}
-	if len(parts) > 0 {
-		out = append(out, "One request at a time (p50 of the point query): "+strings.Join(parts, "; ")+
-			". The queue's round trips, not the database, set the latency; dqm's own work and REST each add a step on top.")
-	}
-	return out
+	b.WriteString("\n")
 }
 
-func ratio(a, b float64) string {
-	if b == 0 {
+func isDQM(path string) bool { _, ok := idealOf[path]; return ok }
+
+// memory is the RSS of the process holding dqm around each dqm row.
+func (r *report) memory(b *strings.Builder, rows []row) {
+	var these []row
+	for _, w := range rows {
+		if w.RSSPeakKB > 0 {
+			these = append(these, w)
+		}
+	}
+	if len(these) == 0 {
+		return
+	}
+	b.WriteString("## Memory\n\n")
+	b.WriteString("VmRSS of the process holding dqm (the bench process for inprocess rows, which also holds the load generator and the other paths; the `dqm serve` process for external rows): before the row's first run, the peak sampled every 20 ms during its runs, after its last run.\n\n")
+	b.WriteString("| engine | query | c | path | mode | before MiB | peak MiB | after MiB |\n|---|---|---:|---|---|---:|---:|---:|\n")
+	for _, w := range these {
+		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %.1f | %.1f | %.1f |\n", w.Engine, w.Query, w.Concurrency, w.Path, w.Mode,
+			mib(w.RSSBeforeKB), mib(w.RSSPeakKB), mib(w.RSSAfterKB))
+	}
+	b.WriteString("\n")
+}
+
+func (r *report) soakTable(b *strings.Builder) {
+	if len(r.soak) == 0 {
+		return
+	}
+	w0 := r.soak[0]
+	fmt.Fprintf(b, "## Soak: %s, rest point query, c = %d, %s in %s windows\n\n", w0.Engine, w0.Concurrency, r.o.soak, r.o.soakWindow)
+	b.WriteString("| mode | from s | ops/s | p50 µs | p99 µs | RSS MiB | peak MiB | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, w := range r.soak {
+		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f | %d |\n", w.Mode, w.StartS, w.OpsPerSec, w.P50us, w.P99us, mib(w.RSSKB), mib(w.RSSPeakKB), w.Errors)
+	}
+	b.WriteString("\n")
+}
+
+func (r *report) baselines(b *strings.Builder) {
+	var any bool
+	for _, res := range r.results {
+		if res.section != secBaseline {
+			continue
+		}
+		if !any {
+			b.WriteString("## Baselines: NATS with no database\n\n")
+			b.WriteString("| path | connection | responders | c | ops/s | runs min–max | p50 µs | p99 µs | CPU µs/op | allocs/op | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			any = true
+		}
+		s := res.stats
+		fmt.Fprintf(b, "| %s | %s | %s | %d | %.0f | %s | %.0f | %.0f | %.0f | %.0f | %d |\n", res.path, res.conn, count(res.workers), s.c,
+			s.rps(), spread(s), micros(s.p50), micros(s.p99), micros(s.cpu), s.allocs, s.errorsAll)
+	}
+	if any {
+		b.WriteString("\n")
+	}
+}
+
+func mib(kb int64) float64 { return float64(kb) / 1024 }
+
+func optNum(v *float64, format string) string {
+	if v == nil {
 		return "–"
 	}
-	return fmt.Sprintf("%.2f×", a/b)
+	return fmt.Sprintf(format, *v)
+}
+
+func spreadRow(w row) string {
+	if w.Runs < 2 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f–%.0f", w.OpsPerSecMin, w.OpsPerSecMax)
 }
 
 // spread is the slowest and fastest runs' throughput.
