@@ -6,6 +6,9 @@ const (
 	TypeQueryRequest = "io.dqm.query.request.v1"
 	TypeQueryResult  = "io.dqm.query.result.v1"
 	TypeChange       = "io.dqm.change.v1"
+	// TypeInvalidation is the event on dqm.<name>.invalidate.<table>; its
+	// data is an Invalidation.
+	TypeInvalidation = "io.dqm.invalidation.v1"
 )
 
 // NATS header names of binary-mode CloudEvents and dqm's own headers.
