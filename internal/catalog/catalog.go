@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -187,27 +186,6 @@ func ReadFile(path string) ([]Entry, error) {
 		entries = wrapped.Queries
 	}
 	return entries, nil
-}
-
-var tableRef = regexp.MustCompile(`(?i)\b(?:from|join|into|update)\s+([A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)?)`)
-
-// TablesOf derives the tables a statement touches from its FROM, JOIN,
-// INTO and UPDATE clauses (lower-cased, schema prefix dropped). It is a
-// heuristic for entries that do not list their tables; CTE names it finds
-// are harmless extra matches.
-func TablesOf(sql string) []string {
-	var out []string
-	for _, m := range tableRef.FindAllStringSubmatch(sql, -1) {
-		name := strings.ToLower(m[1])
-		if i := strings.LastIndexByte(name, '.'); i >= 0 {
-			name = name[i+1:]
-		}
-		if !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Diff lists the refs that differ between two catalogs: added, removed, or
