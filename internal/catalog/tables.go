@@ -233,7 +233,7 @@ func skipTo(s string, i int, end string) int {
 	return len(s)
 }
 
-// skipString skips a '…' literal at s[i]; a doubled ” is a quote inside
+// skipString skips a '…' literal at s[i]; two quotes in a row are a quote inside
 // it, and so is \' when backslash escapes apply (E'…').
 func skipString(s string, i int, backslash bool) int {
 	for j := i + 1; j < len(s); j++ {
