@@ -69,6 +69,9 @@ func DecodeRequest(subject string, h nats.Header, data []byte) (*Request, error)
 		Source:  get(h, schemas.HeaderSource),
 		ReplyTo: get(h, schemas.HeaderReplyTo),
 	}
+	if r.ReplyTo == "" {
+		r.ReplyTo = get(h, schemas.HeaderReplyToCE)
+	}
 	parts := strings.Split(subject, ".")
 	if len(parts) == 3 && parts[0] == "db" {
 		r.Database, r.Tag = parts[1], parts[2]

@@ -175,3 +175,18 @@ func TestNewDeadLetter(t *testing.T) {
 		t.Fatal("unset fields are omitted and the request's headers are not touched")
 	}
 }
+
+// TestReplyToExtension: the inbox may come as the ce-dqmreplyto extension
+// attribute (CONTRACT §2); Dqm-Reply-To wins when both are set.
+func TestReplyToExtension(t *testing.T) {
+	m := NewRequest("db.demo.fast", "id", "/s", "", time.Time{}, []byte(`{"query_ref":1}`), 1)
+	delete(m.Header, schemas.HeaderReplyTo)
+	m.Header.Set(schemas.HeaderReplyToCE, "_INBOX.ce")
+	if r, err := DecodeRequest(m.Subject, m.Header, m.Data); err != nil || r.ReplyTo != "_INBOX.ce" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	m.Header.Set(schemas.HeaderReplyTo, "_INBOX.header")
+	if r, _ := DecodeRequest(m.Subject, m.Header, m.Data); r.ReplyTo != "_INBOX.header" {
+		t.Fatalf("reply to %q", r.ReplyTo)
+	}
+}
