@@ -23,11 +23,12 @@ const (
 	HeaderRequestID   = "ce-dqmrequestid"
 	HeaderContentType = "content-type"
 	HeaderReplyTo     = "Dqm-Reply-To"
+	HeaderMsgID       = "Nats-Msg-Id"
+
 	// HeaderReplyToCE is the reply inbox as a CloudEvents extension
 	// attribute, for requesters that set it through a CloudEvents SDK;
 	// HeaderReplyTo wins when both are present.
 	HeaderReplyToCE = "ce-dqmreplyto"
-	HeaderMsgID     = "Nats-Msg-Id"
 )
 
 // Extension attribute names (the header names without "ce-").
