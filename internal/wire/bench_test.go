@@ -69,24 +69,25 @@ func decodeRequestSDK(subject string, h nats.Header, data []byte) (*Request, err
 	return r, nil
 }
 
-func benchRequest() *nats.Msg {
-	return NewRequest("db.demo.fast", "01J9Z3Q8W6TQ0N3H5V7X2K4M8P", "/svc/billing", "_INBOX.abc.def",
-		time.Now().Add(time.Minute), []byte(`{"query_ref":55,"params":{"INTEGER":{"START":500,"FINISH":600}}}`), 55)
-}
-
 func BenchmarkDecodeRequest(b *testing.B) {
-	m := benchRequest()
-	for _, bc := range []struct {
-		name   string
-		decode func(string, nats.Header, []byte) (*Request, error)
-	}{{"hand", DecodeRequest}, {"sdk", decodeRequestSDK}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := bc.decode(m.Subject, m.Header, m.Data); err != nil {
-					b.Fatal(err)
+	for _, data := range []struct{ name, json string }{
+		{"params", `{"query_ref":55,"params":{"INTEGER":{"START":500,"FINISH":600}}}`},
+		{"bare", `{"query_ref":55}`},
+	} {
+		m := NewRequest("db.demo.fast", "01J9Z3Q8W6TQ0N3H5V7X2K4M8P", "/svc/billing", "_INBOX.abc.def",
+			time.Now().Add(time.Minute), []byte(data.json), 55)
+		for _, bc := range []struct {
+			name   string
+			decode func(string, nats.Header, []byte) (*Request, error)
+		}{{"hand", DecodeRequest}, {"sdk", decodeRequestSDK}} {
+			b.Run("data="+data.name+"/validate="+bc.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := bc.decode(m.Subject, m.Header, m.Data); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

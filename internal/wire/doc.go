@@ -9,8 +9,11 @@ package wire
 
 // Why no CloudEvents SDK: sdk-go's Validate, once the only use of
 // github.com/cloudevents/sdk-go/v2 here, checks for a 1.0 event that id and
-// type are non-blank and that source parses as a URL; DecodeRequest checks
-// the same by hand (and is stricter on a blank source). Measured with
-// BenchmarkDecodeRequest (bench_test.go): see the numbers there. Same
-// verdicts (TestDecodeMatchesSDK), 6 fewer allocations per request and
-// one dependency less in the binary: the SDK stays a test-only import.
+// type are non-blank and that source parses as a URL. DecodeRequest checks
+// the same by hand (stricter on a blank source), with the same verdicts
+// (TestDecodeMatchesSDK). BenchmarkDecodeRequest (bench_test.go, 2 shared
+// cores, n=10): the attributes alone (data {"query_ref":55}) 3.6 µs → 1.8 µs,
+// 936 → 552 B and 13 → 7 allocs per request; with params, the data's JSON
+// dominates (~11 µs either way) and the saving is the same 6 allocs, 384 B.
+// Dropped: a hot-path cost and a dependency for three string checks. The
+// SDK stays a test-only import, for that comparison.
