@@ -327,7 +327,7 @@ func (w *Worker) idempotency(next Handler) Handler {
 				Description: r.Query.Description, Message: "duplicate delivery: this request was already applied"}}
 		}
 		r.Stmts = append([]engines.Statement{w.record(r.Event.ID, r.Query.Ref)}, r.Stmts...)
-		r.Own++
+		r.OwnStmts++
 		return next(ctx, r)
 	}
 }
@@ -376,7 +376,7 @@ func (w *Worker) execute(ctx context.Context, r *Request) *Result {
 		ExecutionTimeMS: elapsed.Milliseconds(),
 	}
 	if q.Writes {
-		res.AffectedRows = out.Affected[min(r.Own, len(out.Affected)):]
+		res.AffectedRows = out.Affected[min(r.OwnStmts, len(out.Affected)):]
 	}
 	if unused := r.Values.Unused(q.Template); len(unused) > 0 {
 		res.Message = "unused parameters: " + strings.Join(unused, ", ")

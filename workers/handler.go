@@ -40,10 +40,10 @@ type Request struct {
 	Event     *wire.Request // decode: never nil after it, partial when Malformed
 	Malformed error         // decode: why the message is not a valid request
 
-	Query  *catalog.Query      // resolve
-	Values params.Values       // resolve
-	Stmts  []engines.Statement // resolve; idempotency puts its record first
-	Own    int                 // leading statements that are dqm's own: their counts are not the client's
+	Query    *catalog.Query      // resolve
+	Values   params.Values       // resolve
+	Stmts    []engines.Statement // resolve; idempotency puts its record first
+	OwnStmts int                 // leading statements that are dqm's own: their counts are not the client's
 
 	reply   *nats.Msg // encode: the reply message, published by reply
 	replied bool      // reply: published
