@@ -391,3 +391,36 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 	b, _ := io.ReadAll(rec.Body)
 	return string(b)
 }
+
+// TestLongQueryKeptInProgress: a query that may outlive half the ack wait
+// tells JetStream it is still being worked on, so it is not redelivered.
+func TestLongQueryKeptInProgress(t *testing.T) {
+	h := newHarness(t)
+	h.w.cfg.AckWait = 100 * time.Millisecond
+	var fm *fakeMsg
+	h.e.script = func(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
+		testutil.Eventually(t, 5*time.Second, "an in-progress mark", func() bool {
+			fm.mu.Lock()
+			defer fm.mu.Unlock()
+			return fm.progress > 0
+		})
+		return rows(`[{"n":1}]`, 1)(ctx, stmts)
+	}
+	inbox := nats.NewInbox()
+	fm = newFakeMsg(request("long-1", refRead, inbox, time.Time{}))
+	h.w.handle(context.Background(), "fast", fm)
+	if fm.outcome() != "ack" {
+		t.Fatalf("settled %q", fm.outcome())
+	}
+}
+
+func TestOtherDatabase(t *testing.T) {
+	h := newHarness(t)
+	inbox := nats.NewInbox()
+	m := request("other-1", refRead, inbox, time.Time{})
+	m.Subject = "db.other.fast"
+	fm, out := h.handle(m)
+	if _, body := reply(t, out, inbox); body["error"] != "invalid_database" || fm.outcome() != "ack" {
+		t.Fatalf("reply %v, settled %q", body, fm.outcome())
+	}
+}
