@@ -18,12 +18,13 @@ import (
 // a consumer's MaxDeliver.
 const maxDeliveriesAdvisory = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."
 
-// Dead-letter headers on dqm.<name>.dlq messages.
+// Dead-letter headers on dqm.<name>.dlq messages (declared in
+// schemas/deadletter.go).
 const (
-	HeaderDLQReason     = "Dqm-Dlq-Reason"
-	HeaderDLQConsumer   = "Dqm-Dlq-Consumer"
-	HeaderDLQDeliveries = "Dqm-Dlq-Deliveries"
-	HeaderDLQStreamSeq  = "Dqm-Dlq-Stream-Seq"
+	HeaderDLQReason     = schemas.HeaderDLQReason
+	HeaderDLQConsumer   = schemas.HeaderDLQConsumer
+	HeaderDLQDeliveries = schemas.HeaderDLQDeliveries
+	HeaderDLQStreamSeq  = schemas.HeaderDLQStreamSeq
 )
 
 // DeadLetters moves requests that exhausted their deliveries to

@@ -6,6 +6,9 @@ const (
 	TypeQueryRequest = "io.dqm.query.request.v1"
 	TypeQueryResult  = "io.dqm.query.result.v1"
 	TypeChange       = "io.dqm.change.v1"
+	// TypeInvalidation is the event on dqm.<name>.invalidate.<table>; its
+	// data is an Invalidation.
+	TypeInvalidation = "io.dqm.invalidation.v1"
 )
 
 // NATS header names of binary-mode CloudEvents and dqm's own headers.
@@ -21,6 +24,11 @@ const (
 	HeaderContentType = "content-type"
 	HeaderReplyTo     = "Dqm-Reply-To"
 	HeaderMsgID       = "Nats-Msg-Id"
+
+	// HeaderReplyToCE is the reply inbox as a CloudEvents extension
+	// attribute, for requesters that set it through a CloudEvents SDK;
+	// HeaderReplyTo wins when both are present.
+	HeaderReplyToCE = "ce-dqmreplyto"
 )
 
 // Extension attribute names (the header names without "ce-").

@@ -2,7 +2,6 @@ package workers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
@@ -35,8 +35,15 @@ type Config struct {
 	Stream   jetstream.Stream
 	Source   string // ce-source of replies, e.g. /dqm/<instance>
 	Logger   *slog.Logger
-	// Observe, if set, is told the outcome of every request.
+	// Observe, if set, is told the outcome of every request answered (the
+	// metrics step calls it; Metrics is the newer way in).
 	Observe func(tag string, code schemas.Code, queued, ran time.Duration)
+	// Metrics, if set, counts rejected requests (dqm_requests_rejected_total)
+	// and, when Observe is nil, records every answered one.
+	Metrics *metrics.Metrics
+	// ReplyPrefixes are the subject prefixes a reply may go to
+	// (nats.reply_prefixes; empty: schemas.DefaultReplyPrefixes).
+	ReplyPrefixes []string
 	// Pulled, if set, is called when a request is taken off a queue: the
 	// lead's scaler reacts to it at once instead of at its next poll.
 	Pulled func(tag string)
@@ -55,10 +62,11 @@ type Config struct {
 
 // Worker is one queue: one connection, one or more tags.
 type Worker struct {
-	cfg  Config
-	log  *slog.Logger
-	mu   sync.Mutex // serialises use of conn
-	conn engines.Conn
+	cfg     Config
+	log     *slog.Logger
+	handler Handler    // the middleware chain, built once (chain.go)
+	mu      sync.Mutex // serialises use of conn
+	conn    engines.Conn
 
 	processed, failed atomic.Uint64
 }
@@ -78,7 +86,12 @@ func New(cfg Config) *Worker {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{cfg: cfg, log: log.With("db", cfg.Database, "queue", cfg.Label)}
+	if len(cfg.ReplyPrefixes) == 0 {
+		cfg.ReplyPrefixes = schemas.DefaultReplyPrefixes
+	}
+	w := &Worker{cfg: cfg, log: log.With("db", cfg.Database, "queue", cfg.Label)}
+	w.handler = w.chain()
+	return w
 }
 
 // batch is how many messages a tag's puller asks for at once. Slow queries
@@ -169,133 +182,14 @@ func (w *Worker) pull(ctx context.Context, tag string, cons jetstream.Consumer) 
 	}
 }
 
-// handle answers one message. The reply is published before the ack: a
-// crash between the two redelivers a request whose requester already has
-// its answer, which it ignores (one request, one reply, by id).
+// handle answers one message through the middleware chain (chain.go).
+// In-flight work outlives the stop of fetching (ctx), not an abort.
 func (w *Worker) handle(ctx context.Context, tag string, msg jetstream.Msg) {
-	start := time.Now()
-	req, err := wire.DecodeRequest(msg.Subject(), msg.Headers(), msg.Data())
-	var res *schemas.Result
-	var queued time.Duration
-	if err != nil {
-		res = schemas.Failure(req.Database, req.Data.QueryRef, schemas.Errorf(schemas.CodeBadRequest, err.Error()))
-	} else {
-		if !req.Time.IsZero() {
-			queued = start.Sub(req.Time)
-		}
-		res = w.serve(ctx, tag, req, msg)
-		if w.aborted() {
-			w.log.Warn("landing bound passed: request left for redelivery", "request_id", req.ID)
-			msg.Nak()
-			return
-		}
-	}
-	res.QueueUsed = tag
-	if res.Status == 0 {
-		res.Status = res.Error.Status()
-	}
-	if req.ReplyTo != "" {
-		body := res.AppendJSON(make([]byte, 0, 256+len(res.Rows)))
-		if err := w.cfg.NC.PublishMsg(wire.NewReply(req.ReplyTo, req.ID, w.cfg.Source, body)); err != nil {
-			// No reply could be sent: leave the request for redelivery.
-			w.log.Warn("reply failed; leaving request for redelivery", "request_id", req.ID, "err", err)
-			msg.Nak()
-			return
-		}
-	}
-	if err := msg.Ack(); err != nil {
-		w.log.Warn("ack", "request_id", req.ID, "err", err)
-	}
-	w.processed.Add(1)
-	if !res.Success {
-		w.failed.Add(1)
-	}
-	if w.cfg.Observe != nil {
-		w.cfg.Observe(tag, res.Error, queued, time.Since(start))
-	}
-}
-
-// serve runs a decoded request and returns its reply body.
-func (w *Worker) serve(ctx context.Context, tag string, req *wire.Request, msg jetstream.Msg) *schemas.Result {
-	ref := req.Data.QueryRef
-	fail := func(err error) *schemas.Result { return schemas.Failure(req.Database, ref, err) }
-	if req.Database != w.cfg.Database {
-		return fail(schemas.Errorf(schemas.CodeInvalidDatabase, "Invalid database selection"))
-	}
-	if !req.Deadline.IsZero() && !time.Now().Before(req.Deadline) {
-		return fail(schemas.Errorf(schemas.CodeTimeout, "deadline passed while queued"))
-	}
-	cat := w.cfg.Catalog()
-	if cat == nil {
-		return fail(schemas.Errorf(schemas.CodeUnavailable, "catalog not loaded"))
-	}
-	q, ok := cat.Lookup(ref)
-	if !ok {
-		return fail(schemas.Errorf(schemas.CodeQueryNotFound, "queryref not found or not public"))
-	}
-	vals, err := params.Decode(params.Raw(req.Data.Params))
-	if err == nil {
-		err = vals.Check(q.Template)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	stmts := make([]engines.Statement, len(q.Statements))
-	for i, s := range q.Statements {
-		args, err := vals.Bind(s)
-		if err != nil {
-			return fail(err)
-		}
-		stmts[i] = engines.Statement{SQL: s.SQL, Args: args}
-	}
-	deadline := time.Now().Add(q.Timeout)
-	if !req.Deadline.IsZero() && req.Deadline.Before(deadline) {
-		deadline = req.Deadline
-	}
-	// In-flight work outlives the stop of fetching (ctx), not an abort.
 	base := context.WithoutCancel(ctx)
 	if w.cfg.Abort != nil {
 		base = w.cfg.Abort
 	}
-	rctx, cancel := context.WithDeadline(base, deadline)
-	defer cancel()
-	if q.Writes && w.cfg.Idempotent {
-		if done, err := w.applied(rctx, req.ID); err != nil {
-			return fail(err)
-		} else if done {
-			return &schemas.Result{Success: true, QueryRef: ref, Database: req.Database, Description: q.Description,
-				Message: "duplicate delivery: this request was already applied"}
-		}
-		// Recorded first, in the same transaction, so the rows come from
-		// the entry's own last statement.
-		stmts = append([]engines.Statement{w.record(req.ID, ref)}, stmts...)
-	}
-	if w.cfg.AckWait > 0 && time.Until(deadline) > w.cfg.AckWait/2 {
-		defer keepInProgress(msg, w.cfg.AckWait/2)()
-	}
-	start := time.Now()
-	out, err := w.run(rctx, stmts)
-	elapsed := time.Since(start)
-	if err == nil && q.Writes && w.cfg.Idempotent {
-		out.Affected = out.Affected[1:]
-	}
-	if err != nil {
-		w.log.Info("query failed", "ref", ref, "request_id", req.ID, "err", err)
-		return fail(err)
-	}
-	res := &schemas.Result{
-		Success: true, QueryRef: ref, Database: req.Database, Description: q.Description,
-		Rows: out.Rows, RowCount: out.RowCount, ColumnCount: len(out.Columns),
-		ExecutionTimeMS: elapsed.Milliseconds(),
-	}
-	if q.Writes {
-		res.AffectedRows = out.Affected
-		w.invalidate(req.Database, ref, q.Tables)
-	}
-	if unused := vals.Unused(q.Template); len(unused) > 0 {
-		res.Message = "unused parameters: " + strings.Join(unused, ", ")
-	}
-	return res
+	w.handler(base, &Request{Msg: msg, Tag: tag, Pulled: time.Now()})
 }
 
 func (w *Worker) aborted() bool { return w.cfg.Abort != nil && w.cfg.Abort.Err() != nil }
@@ -354,16 +248,17 @@ func (w *Worker) placeholder(n int) string {
 // Lead's trigger events.
 func (w *Worker) invalidate(db string, ref int64, tables []string) {
 	for _, t := range tables {
-		b, _ := json.Marshal(schemas.Invalidation{Database: db, Table: t, QueryRefs: []int64{ref}})
-		if err := w.cfg.NC.Publish(schemas.InvalidateSubject(db, t), b); err != nil {
+		inv := schemas.Invalidation{Database: db, Table: t, QueryRefs: []int64{ref}}
+		if err := w.cfg.NC.PublishMsg(wire.NewInvalidation(w.cfg.Source, inv)); err != nil {
 			w.log.Warn("invalidate", "table", t, "err", err)
 		}
 	}
 }
 
 // run executes on the worker's connection, connecting first if needed. A
-// deadlock or serialization failure is retried once; a lost connection is
-// dropped so the next request reconnects, and answered 503.
+// lost connection is dropped here, for every statement dqm runs (its own
+// included), so the next request reconnects; the request is answered 503.
+// Retrying a deadlock is the retry step's (chain.go).
 func (w *Worker) run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -375,9 +270,6 @@ func (w *Worker) run(ctx context.Context, stmts []engines.Statement) (*engines.R
 		w.conn = conn
 	}
 	res, err := w.conn.Run(ctx, stmts)
-	if err != nil && engines.IsRetryable(err) {
-		res, err = w.conn.Run(ctx, stmts)
-	}
 	if err != nil && engines.IsConnLost(err) {
 		w.log.Warn("connection lost; reconnecting on next request", "err", err)
 		w.conn.Close()

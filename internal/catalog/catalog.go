@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -30,6 +29,10 @@ type Entry struct {
 	TimeoutMS   int               `json:"timeout_ms,omitempty"`
 	CacheTTLS   int               `json:"cache_ttl_s,omitempty"`
 	Tables      []string          `json:"tables,omitempty"`
+	// MaxRows bounds the rows of a result (0: the database's max_rows); a
+	// result over it is answered 413 too_large. The queries table has no
+	// column for it yet: only catalog files set it.
+	MaxRows int `json:"max_rows,omitempty"`
 }
 
 // Query is an entry compiled for one engine.
@@ -40,6 +43,9 @@ type Query struct {
 	Tables     []string           // tables it reads or writes, for invalidation
 	Timeout    time.Duration      // the entry's, else the database default
 	Writes     bool               // some statement modifies data: its tables are invalidated
+	// MaxRows is the entry's max_rows, else the database default; it
+	// shadows Entry.MaxRows, which keeps the value as written (0: unset).
+	MaxRows int
 }
 
 // Catalog is the compiled catalog of one database. It is immutable: a
@@ -69,9 +75,32 @@ func (c *Catalog) Refs() []int64 {
 	return refs
 }
 
+// DefaultMaxRows is the row bound of entries without max_rows when
+// Compile is given no WithMaxRows; it matches the config default
+// (databases.<name>.max_rows, internal/config/defaults.go).
+const DefaultMaxRows = 10000
+
+// Option tunes Compile.
+type Option func(*options)
+
+type options struct{ maxRows int }
+
+// WithMaxRows sets the database's default row bound (databases.<name>.max_rows).
+func WithMaxRows(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxRows = n
+		}
+	}
+}
+
 // Compile checks every entry and compiles it for the engine. It reports
 // every problem at once, each naming the ref.
-func Compile(database, engine string, style params.Style, defaultTimeout time.Duration, entries []Entry) (*Catalog, error) {
+func Compile(database, engine string, style params.Style, defaultTimeout time.Duration, entries []Entry, opts ...Option) (*Catalog, error) {
+	o := options{maxRows: DefaultMaxRows}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	c := &Catalog{Database: database, Engine: engine, queries: make(map[int64]*Query, len(entries))}
 	var problems []string
 	bad := func(ref int64, format string, args ...any) {
@@ -89,8 +118,8 @@ func Compile(database, engine string, style params.Style, defaultTimeout time.Du
 			bad(e.Ref, "queue %q is not slow, medium, fast or cache", e.Queue)
 			continue
 		}
-		if e.TimeoutMS < 0 || e.CacheTTLS < 0 {
-			bad(e.Ref, "timeout_ms and cache_ttl_s must not be negative")
+		if e.TimeoutMS < 0 || e.CacheTTLS < 0 || e.MaxRows < 0 {
+			bad(e.Ref, "timeout_ms, cache_ttl_s and max_rows must not be negative")
 			continue
 		}
 		text := e.SQL
@@ -106,7 +135,7 @@ func Compile(database, engine string, style params.Style, defaultTimeout time.Du
 			bad(e.Ref, "%v", err)
 			continue
 		}
-		q := &Query{Entry: e, Template: tpl, Statements: tpl.Statements(style), Tables: e.Tables, Timeout: defaultTimeout}
+		q := &Query{Entry: e, Template: tpl, Statements: tpl.Statements(style), Tables: e.Tables, Timeout: defaultTimeout, MaxRows: o.maxRows}
 		if len(q.Tables) == 0 {
 			q.Tables = TablesOf(text)
 		}
@@ -115,6 +144,9 @@ func Compile(database, engine string, style params.Style, defaultTimeout time.Du
 		}
 		if e.TimeoutMS > 0 {
 			q.Timeout = time.Duration(e.TimeoutMS) * time.Millisecond
+		}
+		if e.MaxRows > 0 {
+			q.MaxRows = e.MaxRows
 		}
 		c.queries[e.Ref] = q
 	}
@@ -154,27 +186,6 @@ func ReadFile(path string) ([]Entry, error) {
 		entries = wrapped.Queries
 	}
 	return entries, nil
-}
-
-var tableRef = regexp.MustCompile(`(?i)\b(?:from|join|into|update)\s+([A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)?)`)
-
-// TablesOf derives the tables a statement touches from its FROM, JOIN,
-// INTO and UPDATE clauses (lower-cased, schema prefix dropped). It is a
-// heuristic for entries that do not list their tables; CTE names it finds
-// are harmless extra matches.
-func TablesOf(sql string) []string {
-	var out []string
-	for _, m := range tableRef.FindAllStringSubmatch(sql, -1) {
-		name := strings.ToLower(m[1])
-		if i := strings.LastIndexByte(name, '.'); i >= 0 {
-			name = name[i+1:]
-		}
-		if !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Diff lists the refs that differ between two catalogs: added, removed, or

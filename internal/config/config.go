@@ -150,6 +150,9 @@ type Database struct {
 	ScaleDownAfterS int `json:"scale_down_after_s"`
 	// LeadTTLS is the lifetime of the Lead's lease.
 	LeadTTLS int `json:"lead_ttl_s"`
+	// MaxRows bounds the rows of one result for entries without their own
+	// max_rows; a result over it is answered 413 too_large, never re-run.
+	MaxRows int `json:"max_rows"`
 }
 
 // Catalog says where a database's query catalog lives.

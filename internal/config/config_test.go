@@ -93,6 +93,7 @@ func TestDefault(t *testing.T) {
 		{"demo.stmt_cache_size", demo.StmtCacheSize, 128},
 		{"demo.scale_down_after_s", demo.ScaleDownAfterS, 30},
 		{"demo.lead_ttl_s", demo.LeadTTLS, 5},
+		{"demo.max_rows", demo.MaxRows, 10000},
 		{"demo.queues", demo.Queues, map[string]Queue{
 			"slow": {1, 1}, "medium": {1, 1}, "fast": {1, 1}, "cache": {1, 1}}},
 		{"demo.tags", demo.Tags(), []string{"slow", "medium", "fast", "cache"}},
@@ -434,7 +435,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
              "heartbeat_s": 0, "queue_depth_limit": 0,
              "triggers": {"tables": ["ok", "bad name", "ok"], "poll_ms": 0},
              "max_deliver": 0, "ack_wait_ms": 1000, "default_timeout_ms": 5000,
-             "stmt_cache_size": -1, "scale_down_after_s": 0, "lead_ttl_s": 0},
+             "stmt_cache_size": -1, "scale_down_after_s": 0, "lead_ttl_s": 0, "max_rows": 0},
     "pg": {"engine": "", "dsn": "x", "catalog": {"table": ""}, "default_timeout_ms": 0}
   }
 }`
@@ -447,6 +448,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 		`databases.demo.heartbeat_s: must be >= 1, got 0`,
 		`databases.demo.lead_ttl_s: must be >= 1, got 0`,
 		`databases.demo.max_deliver: must be >= 1, got 0`,
+		`databases.demo.max_rows: must be >= 1, got 0`,
 		`databases.demo.queue_depth_limit: must be >= 1, got 0`,
 		`databases.demo.queues.cache.min: must be 0 when max is 0 (the Lead serves the tag), got 1`,
 		`databases.demo.queues.fast.max: must be >= min (3), got 2`,

@@ -65,6 +65,7 @@ func newDatabase(name string) *Database {
 		StmtCacheSize:    128,
 		ScaleDownAfterS:  30,
 		LeadTTLS:         5,
+		MaxRows:          10000, // catalog.DefaultMaxRows
 	}
 }
 

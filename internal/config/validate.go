@@ -155,6 +155,7 @@ func (d *Database) validate(ps *problems, key string) {
 	atLeast(ps, p+".stmt_cache_size", int64(d.StmtCacheSize), 0)
 	atLeast(ps, p+".scale_down_after_s", int64(d.ScaleDownAfterS), 1)
 	atLeast(ps, p+".lead_ttl_s", int64(d.LeadTTLS), 1)
+	atLeast(ps, p+".max_rows", int64(d.MaxRows), 1)
 }
 
 func atLeast(ps *problems, key string, v, lo int64) {

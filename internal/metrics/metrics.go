@@ -14,6 +14,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	Requests        *prometheus.CounterVec   // db, tag, outcome (the error code, or ok)
+	Rejected        *prometheus.CounterVec   // db, reason: requests terminated unanswered or dead-lettered by a worker
 	QueueWait       *prometheus.HistogramVec // db, tag: publish → pulled
 	Execution       *prometheus.HistogramVec // db, tag: pulled → replied
 	Lag             *prometheus.GaugeVec     // db, tag: pending + ack pending
@@ -38,6 +39,7 @@ func New() *Metrics {
 	f := func(c prometheus.Collector) { reg.MustRegister(c) }
 	m := &Metrics{reg: reg}
 	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_requests_total", Help: "Query requests answered by workers, by outcome."}, []string{"db", "tag", "outcome"})
+	m.Rejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_requests_rejected_total", Help: "Requests a worker terminated instead of answering normally (reply_subject: not an allowed inbox, never run; panic: dead-lettered)."}, []string{"db", "reason"})
 	m.QueueWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dqm_queue_wait_seconds", Help: "Time from publish to being pulled by a worker.", Buckets: latency}, []string{"db", "tag"})
 	m.Execution = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dqm_execution_seconds", Help: "Time a worker spent on a request (bind, run, encode, reply).", Buckets: latency}, []string{"db", "tag"})
 	m.Lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_queue_lag", Help: "Pending plus ack-pending requests of a tag's consumer."}, []string{"db", "tag"})
@@ -51,7 +53,7 @@ func New() *Metrics {
 	m.Cache = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_cache_events_total", Help: "Result cache hits, misses, evictions and invalidations."}, []string{"db", "event"})
 	m.CacheEntries = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_cache_entries", Help: "Entries in the instance's result cache."}, []string{"db"})
 	m.Changes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_change_events_total", Help: "Change events published by the Lead."}, []string{"db", "table"})
-	for _, c := range []prometheus.Collector{m.Requests, m.QueueWait, m.Execution, m.Lag, m.Workers, m.Desired, m.ScaleDecisions,
+	for _, c := range []prometheus.Collector{m.Requests, m.Rejected, m.QueueWait, m.Execution, m.Lag, m.Workers, m.Desired, m.ScaleDecisions,
 		m.Heartbeats, m.ConnectionState, m.Leader, m.HTTPRequests, m.Cache, m.CacheEntries, m.Changes} {
 		f(c)
 	}
@@ -72,6 +74,9 @@ func (m *Metrics) Observe(db, tag, outcome string, queued, ran time.Duration) {
 	}
 	m.Execution.WithLabelValues(db, tag).Observe(ran.Seconds())
 }
+
+// Reject counts one request a worker terminated, by reason.
+func (m *Metrics) Reject(db, reason string) { m.Rejected.WithLabelValues(db, reason).Inc() }
 
 // SetState marks the database's connection state.
 func (m *Metrics) SetState(db, state string) {

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 
 	"github.com/dqmhq/dqm/schemas"
@@ -69,33 +69,37 @@ func DecodeRequest(subject string, h nats.Header, data []byte) (*Request, error)
 		Source:  get(h, schemas.HeaderSource),
 		ReplyTo: get(h, schemas.HeaderReplyTo),
 	}
+	if r.ReplyTo == "" {
+		r.ReplyTo = get(h, schemas.HeaderReplyToCE)
+	}
 	parts := strings.Split(subject, ".")
 	if len(parts) == 3 && parts[0] == "db" {
 		r.Database, r.Tag = parts[1], parts[2]
 	}
-	// The SDK's event for an unknown spec version has no attribute writer
-	// (its setters panic), so the version is checked first.
 	if sv := get(h, schemas.HeaderSpecVersion); sv != "1.0" {
 		return r, fmt.Errorf("%w: ce-specversion %q, want 1.0", ErrMalformed, sv)
 	}
-	ev := cloudevents.New("1.0")
-	ev.SetID(r.ID)
-	ev.SetSource(r.Source)
-	ev.SetType(get(h, schemas.HeaderType))
-	ev.SetSubject(get(h, schemas.HeaderSubject))
+	// The CloudEvents 1.0 required attributes, checked as the spec (and
+	// sdk-go's Validate, see doc.go) does: id and source non-empty, source
+	// a URI-reference; type is checked for the one dqm accepts.
+	if strings.TrimSpace(r.ID) == "" {
+		return r, fmt.Errorf("%w: ce-id: required, a non-empty string", ErrMalformed)
+	}
+	if strings.TrimSpace(r.Source) == "" {
+		return r, fmt.Errorf("%w: ce-source: required, a non-empty URI-reference", ErrMalformed)
+	}
+	if _, err := url.Parse(r.Source); err != nil {
+		return r, fmt.Errorf("%w: ce-source %q is not a URI-reference", ErrMalformed, r.Source)
+	}
 	if t := get(h, schemas.HeaderTime); t != "" {
 		tm, err := time.Parse(time.RFC3339Nano, t)
 		if err != nil {
 			return r, fmt.Errorf("%w: ce-time %q is not RFC 3339", ErrMalformed, t)
 		}
 		r.Time = tm
-		ev.SetTime(tm)
 	}
-	if err := ev.Validate(); err != nil {
-		return r, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if ev.Type() != schemas.TypeQueryRequest {
-		return r, fmt.Errorf("%w: ce-type %q, want %s", ErrMalformed, ev.Type(), schemas.TypeQueryRequest)
+	if typ := get(h, schemas.HeaderType); typ != schemas.TypeQueryRequest {
+		return r, fmt.Errorf("%w: ce-type %q, want %s", ErrMalformed, typ, schemas.TypeQueryRequest)
 	}
 	if ct := get(h, schemas.HeaderContentType); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return r, fmt.Errorf("%w: content-type %q, want application/json", ErrMalformed, ct)

@@ -1,0 +1,136 @@
+package workers
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dqmhq/dqm/engines"
+	"github.com/dqmhq/dqm/internal/params"
+)
+
+// fakeEngine is an engines.Engine whose connections answer with script,
+// except for dqm's own idempotency statements, which it keeps in memory
+// (committed only when the whole statement list succeeds).
+type fakeEngine struct {
+	mu      sync.Mutex
+	script  func(ctx context.Context, stmts []engines.Statement) (*engines.Result, error)
+	applied map[string]bool
+	opens   int
+	runs    int // client statement lists run (dqm's own reads excluded)
+}
+
+func (e *fakeEngine) Name() string        { return "fake" }
+func (e *fakeEngine) Style() params.Style { return params.Question }
+
+func (e *fakeEngine) Open(context.Context, string, engines.Options) (engines.Conn, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opens++
+	return &fakeConn{e: e}, nil
+}
+
+func (e *fakeEngine) counts() (opens, runs int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.opens, e.runs
+}
+
+type fakeConn struct {
+	e      *fakeEngine
+	closed bool
+}
+
+func (c *fakeConn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
+	if c.closed {
+		panic("run on a closed connection")
+	}
+	e := c.e
+	if strings.HasPrefix(stmts[0].SQL, "SELECT COUNT(*) AS n FROM dqm_requests") {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.applied[stmts[0].Args[0].(string)] {
+			return &engines.Result{Columns: []string{"n"}, Rows: []byte(`[{"n":1}]`), RowCount: 1}, nil
+		}
+		return &engines.Result{Columns: []string{"n"}, Rows: []byte(`[{"n":0}]`), RowCount: 1}, nil
+	}
+	var record string
+	client := stmts
+	if strings.HasPrefix(stmts[0].SQL, "INSERT INTO dqm_requests") {
+		record, client = stmts[0].Args[0].(string), stmts[1:]
+	}
+	e.mu.Lock()
+	e.runs++
+	script := e.script
+	e.mu.Unlock()
+	res, err := script(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	if record != "" {
+		e.mu.Lock()
+		e.applied[record] = true
+		e.mu.Unlock()
+		res.Affected = append([]int64{1}, res.Affected...)
+	}
+	return res, nil
+}
+
+func (c *fakeConn) Ping(context.Context) error { return nil }
+func (c *fakeConn) Close() error               { c.closed = true; return nil }
+
+// rows answers every statement with the same rows.
+func rows(json string, n int) func(context.Context, []engines.Statement) (*engines.Result, error) {
+	return func(_ context.Context, stmts []engines.Statement) (*engines.Result, error) {
+		aff := make([]int64, len(stmts))
+		for i := range aff {
+			aff[i] = 1
+		}
+		return &engines.Result{Columns: []string{"n"}, Rows: []byte(json), RowCount: n, Affected: aff}, nil
+	}
+}
+
+// fakeMsg is a pulled jetstream.Msg that records how it was settled.
+type fakeMsg struct {
+	subject string
+	header  nats.Header
+	data    []byte
+
+	mu       sync.Mutex
+	settled  []string // ack, nak, term, in order
+	progress int
+}
+
+func newFakeMsg(m *nats.Msg) *fakeMsg {
+	return &fakeMsg{subject: m.Subject, header: m.Header, data: m.Data}
+}
+
+func (m *fakeMsg) Metadata() (*jetstream.MsgMetadata, error) {
+	return &jetstream.MsgMetadata{Sequence: jetstream.SequencePair{Stream: 7, Consumer: 3}, NumDelivered: 1, Consumer: "demo-fast", Stream: "DQM_DEMO"}, nil
+}
+func (m *fakeMsg) Data() []byte                     { return m.data }
+func (m *fakeMsg) Headers() nats.Header             { return m.header }
+func (m *fakeMsg) Subject() string                  { return m.subject }
+func (m *fakeMsg) Reply() string                    { return "" }
+func (m *fakeMsg) Ack() error                       { return m.settle("ack") }
+func (m *fakeMsg) DoubleAck(context.Context) error  { return m.settle("ack") }
+func (m *fakeMsg) Nak() error                       { return m.settle("nak") }
+func (m *fakeMsg) NakWithDelay(time.Duration) error { return m.settle("nak") }
+func (m *fakeMsg) Term() error                      { return m.settle("term") }
+func (m *fakeMsg) TermWithReason(string) error      { return m.settle("term") }
+func (m *fakeMsg) InProgress() error                { m.mu.Lock(); m.progress++; m.mu.Unlock(); return nil }
+func (m *fakeMsg) settle(how string) error {
+	m.mu.Lock()
+	m.settled = append(m.settled, how)
+	m.mu.Unlock()
+	return nil
+}
+func (m *fakeMsg) outcome() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return strings.Join(m.settled, ",")
+}
