@@ -8,6 +8,7 @@ const (
 	HeaderDLQDeliveries = "Dqm-Dlq-Deliveries" // how many times it was delivered
 	HeaderDLQStreamSeq  = "Dqm-Dlq-Stream-Seq" // its sequence in the request stream
 	HeaderDLQSubject    = "Dqm-Dlq-Subject"    // the request subject, db.<name>.<tag>
+	HeaderDLQError      = "Dqm-Dlq-Error"      // the last error or the panic value, if known
 )
 
 // Dead-letter reasons set by the workers (the lead's exhausted-delivery

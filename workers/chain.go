@@ -109,8 +109,15 @@ func (w *Worker) deadLetter(r *Request, reason string) {
 	if md, err := r.Msg.Metadata(); err == nil {
 		dl.Consumer, dl.Deliveries, dl.StreamSeq = md.Consumer, md.NumDelivered, md.Sequence.Stream
 	}
+	// A core publish: stream DQM_DLQ (created before any worker starts)
+	// captures it, and a worker never waits on a PubAck while it holds a
+	// request it is giving up on.
 	if err := w.cfg.NC.PublishMsg(wire.NewDeadLetter(w.cfg.Database, dl)); err != nil {
 		w.log.Warn("dead letter", "request_id", r.Msg.Headers().Get(schemas.HeaderID), "err", err)
+		return
+	}
+	if w.cfg.Metrics != nil {
+		w.cfg.Metrics.DeadLetter(w.cfg.Database, reason)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -14,7 +15,9 @@ func completionCmd(_ context.Context, e *env, _ any, args []string) int {
 	}
 	var top []string
 	for _, c := range commands() {
-		top = append(top, strings.Fields(c.name)[0])
+		if w := strings.Fields(c.name)[0]; !slices.Contains(top, w) {
+			top = append(top, w)
+		}
 	}
 	words := strings.Join(top, " ")
 	switch args[0] {
@@ -29,6 +32,7 @@ _dqm() {
     -o) COMPREPLY=($(compgen -W "json table" -- "$cur")); return;;
     catalog) COMPREPLY=($(compgen -W "check" -- "$cur")); return;;
     triggers) COMPREPLY=($(compgen -W "remove" -- "$cur")); return;;
+    dlq) COMPREPLY=($(compgen -W "ls replay purge" -- "$cur")); return;;
     completion|help) COMPREPLY=($(compgen -W "bash zsh %s" -- "$cur")); return;;
   esac
   COMPREPLY=($(compgen -W "-config -queue -timeout -o -h" -- "$cur"))
@@ -46,6 +50,7 @@ _dqm() {
     -o) compadd json table; return;;
     catalog) compadd check; return;;
     triggers) compadd remove; return;;
+    dlq) compadd ls replay purge; return;;
   esac
   compadd -- -config -queue -timeout -o -h
 }

@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/internal/server"
 )
 
@@ -67,6 +68,9 @@ func commands() []*command {
 		{name: "changes", args: "<db> [table]", summary: "tail change events as JSON lines", run: changesCmd},
 		{name: "catalog check", args: "[db]", summary: "load and compile catalogs; report every problem", run: catalogCheckCmd},
 		{name: "triggers remove", args: "<db> [table...]", summary: "drop dqm's change triggers (trigger_events stays)", run: triggersRemoveCmd},
+		{name: "dlq ls", args: "<db>", summary: "list a database's dead letters (stream DQM_DLQ)", run: dlqCmd("ls")},
+		{name: "dlq replay", args: "<db> [request-id...]", summary: "republish dead letters (all, or those named) with their original ce-id", run: dlqCmd("replay")},
+		{name: "dlq purge", args: "<db>", summary: "delete a database's dead letters", run: dlqCmd("purge")},
 		{name: "completion", args: "bash|zsh", summary: "print a shell completion script", run: completionCmd, noConfig: true},
 		{name: "version", summary: "print the version", run: versionCmd, noConfig: true},
 		{name: "help", args: "[command]", summary: "show help for dqm or a command", run: nil, noConfig: true},
@@ -216,6 +220,7 @@ func serveCmd(ctx context.Context, e *env, _ any, args []string) int {
 		fmt.Fprintln(e.stderr, "dqm serve: no databases configured (give -config; deploy/dqm.demo.json is the demo)")
 		return exitUsage
 	}
+	metrics.Version = version
 	s, err := server.Start(ctx, e.cfg, e.log)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "dqm:", err)

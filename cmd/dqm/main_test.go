@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/dqmhq/dqm/internal/wire"
 )
 
 func TestCLI(t *testing.T) {
@@ -103,6 +106,42 @@ func TestCLI(t *testing.T) {
 		cancel()
 		if code := <-done; code != 0 {
 			t.Fatalf("exit %d: %s", code, out.String())
+		}
+	})
+	t.Run("dlq round trip", func(t *testing.T) {
+		// A dead letter of a valid request whose requester still waits.
+		nc := s.NATS()
+		inbox := nats.NewInbox()
+		replies, _ := nc.SubscribeSync(inbox)
+		req := wire.NewRequest("db.demo.fast", "dlq-cli-1", "/test", inbox, time.Time{},
+			[]byte(`{"query_ref":55,"params":{"INTEGER":{"START":7,"FINISH":8}}}`), 55)
+		dl := wire.NewDeadLetter("demo", wire.DeadLetter{Subject: req.Subject, Header: req.Header, Data: req.Data, Reason: "test", Deliveries: 5})
+		if err := nc.PublishMsg(dl); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		testutil.Eventually(t, 5*time.Second, "listed", func() bool {
+			out.Reset()
+			return run(context.Background(), []string{"dlq", "ls", "demo", "-config", path}, &out, &out) == 0 &&
+				strings.Contains(out.String(), "dlq-cli-1") && strings.Contains(out.String(), "(1 dead letters)")
+		})
+		out.Reset()
+		if code := run(context.Background(), []string{"dlq", "replay", "demo", "dlq-cli-1", "-config", path}, &out, &out); code != 0 ||
+			!strings.Contains(out.String(), "replayed dlq-cli-1") {
+			t.Fatalf("replay: %d %s", code, out.String())
+		}
+		m, err := replies.NextMsg(10 * time.Second)
+		if err != nil || !strings.Contains(string(m.Data), `"row_count":2`) || wire.RequestID(m.Header) != "dlq-cli-1" {
+			t.Fatalf("reply to the replayed request: %v %v", m, err)
+		}
+		out.Reset()
+		run(context.Background(), []string{"dlq", "ls", "demo", "-config", path}, &out, &out)
+		if !strings.Contains(out.String(), "(0 dead letters)") {
+			t.Fatalf("after replay: %s", out.String())
+		}
+		out.Reset()
+		if code := run(context.Background(), []string{"dlq", "purge", "demo", "-config", path}, &out, &out); code != 0 || !strings.Contains(out.String(), "purged 0") {
+			t.Fatalf("purge: %d %s", code, out.String())
 		}
 	})
 	for _, c := range cases {

@@ -13,16 +13,6 @@ import (
 	"github.com/dqmhq/dqm/schemas"
 )
 
-// Headers a dead letter carries besides the request's own.
-const (
-	HeaderReason     = "Dqm-Dlq-Reason"     // why: "max deliveries", "panic", …
-	HeaderConsumer   = "Dqm-Dlq-Consumer"   // the consumer that gave up
-	HeaderDeliveries = "Dqm-Dlq-Deliveries" // how often it was delivered
-	HeaderStreamSeq  = "Dqm-Dlq-Stream-Seq" // its sequence in the request stream
-	HeaderSubject    = "Dqm-Dlq-Subject"    // the subject it was published to
-	HeaderError      = "Dqm-Dlq-Error"      // the last error, if one is known
-)
-
 // Limits bound what the stream keeps.
 type Limits struct {
 	MaxAge  time.Duration // 0: 7 days
@@ -90,10 +80,10 @@ func List(ctx context.Context, js jetstream.JetStream, db string) ([]Letter, err
 
 func letter(raw *jetstream.RawStreamMsg) Letter {
 	h := raw.Header
-	n, _ := strconv.Atoi(h.Get(HeaderDeliveries))
+	n, _ := strconv.Atoi(h.Get(schemas.HeaderDLQDeliveries))
 	return Letter{
 		Seq: raw.Sequence, Time: raw.Time, RequestID: h.Get(schemas.HeaderID), Ref: h.Get(schemas.HeaderSubject),
-		Subject: h.Get(HeaderSubject), Reason: h.Get(HeaderReason), Deliveries: n, Error: h.Get(HeaderError), Msg: raw,
+		Subject: h.Get(schemas.HeaderDLQSubject), Reason: h.Get(schemas.HeaderDLQReason), Deliveries: n, Error: h.Get(schemas.HeaderDLQError), Msg: raw,
 	}
 }
 
@@ -127,8 +117,8 @@ func Replay(ctx context.Context, js jetstream.JetStream, db string, ids []string
 		}
 		msg := nats.NewMsg(l.Subject)
 		for k, v := range l.Msg.Header {
-			if k == HeaderReason || k == HeaderConsumer || k == HeaderDeliveries || k == HeaderStreamSeq ||
-				k == HeaderSubject || k == HeaderError || k == jetstream.MsgIDHeader {
+			if k == schemas.HeaderDLQReason || k == schemas.HeaderDLQConsumer || k == schemas.HeaderDLQDeliveries || k == schemas.HeaderDLQStreamSeq ||
+				k == schemas.HeaderDLQSubject || k == schemas.HeaderDLQError || k == jetstream.MsgIDHeader {
 				continue
 			}
 			msg.Header[k] = v

@@ -22,9 +22,9 @@ func dead(t *testing.T, nc *nats.Conn, db, id, subject string) {
 	m.Header.Set(schemas.HeaderID, id)
 	m.Header.Set(schemas.HeaderSubject, "55")
 	m.Header.Set(jetstream.MsgIDHeader, id)
-	m.Header.Set(deadletter.HeaderReason, "max deliveries")
-	m.Header.Set(deadletter.HeaderDeliveries, "5")
-	m.Header.Set(deadletter.HeaderSubject, subject)
+	m.Header.Set(schemas.HeaderDLQReason, "max deliveries")
+	m.Header.Set(schemas.HeaderDLQDeliveries, "5")
+	m.Header.Set(schemas.HeaderDLQSubject, subject)
 	m.Data = []byte(`{"query_ref":55}`)
 	if err := nc.PublishMsg(m); err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestListReplayPurge(t *testing.T) {
 	}
 	m, err := req.GetLastMsgForSubject(ctx, "db.demo.slow")
 	if err != nil || m.Header.Get(schemas.HeaderID) != "b" || string(m.Data) != `{"query_ref":55}` ||
-		m.Header.Get(deadletter.HeaderReason) != "" || m.Header.Get(jetstream.MsgIDHeader) == "b" {
+		m.Header.Get(schemas.HeaderDLQReason) != "" || m.Header.Get(jetstream.MsgIDHeader) == "b" {
 		t.Fatalf("replayed message: %+v %v", m, err)
 	}
 	if letters, _ = deadletter.List(ctx, js, "demo"); len(letters) != 2 {

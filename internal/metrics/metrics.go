@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"net/http"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +30,9 @@ type Metrics struct {
 	Cache           *prometheus.CounterVec   // db, event (hit, miss, eviction, invalidation)
 	CacheEntries    *prometheus.GaugeVec     // db
 	Changes         *prometheus.CounterVec   // db, table: change events published
+	DeadLetters     *prometheus.CounterVec   // db, reason: requests moved to DQM_DLQ
+	HTTPDuration    *prometheus.HistogramVec // route, status: REST request duration
+	BuildInfo       *prometheus.GaugeVec     // version, goversion: always 1
 }
 
 var latency = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
@@ -53,12 +58,46 @@ func New() *Metrics {
 	m.Cache = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_cache_events_total", Help: "Result cache hits, misses, evictions and invalidations."}, []string{"db", "event"})
 	m.CacheEntries = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_cache_entries", Help: "Entries in the instance's result cache."}, []string{"db"})
 	m.Changes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_change_events_total", Help: "Change events published by the Lead."}, []string{"db", "table"})
+	m.DeadLetters = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_dead_letters_total", Help: "Requests moved to the dead-letter stream DQM_DLQ, by reason (max_deliveries, panic, reply_subject)."}, []string{"db", "reason"})
+	m.HTTPDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dqm_http_request_duration_seconds", Help: "REST request duration, by route pattern and status.", Buckets: latency}, []string{"route", "status"})
+	m.BuildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_build_info", Help: "Always 1; the labels say which dqm this is."}, []string{"version", "goversion"})
+	m.BuildInfo.WithLabelValues(Version, runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.Requests, m.Rejected, m.QueueWait, m.Execution, m.Lag, m.Workers, m.Desired, m.ScaleDecisions,
-		m.Heartbeats, m.ConnectionState, m.Leader, m.HTTPRequests, m.Cache, m.CacheEntries, m.Changes} {
+		m.Heartbeats, m.ConnectionState, m.Leader, m.HTTPRequests, m.Cache, m.CacheEntries, m.Changes,
+		m.DeadLetters, m.HTTPDuration, m.BuildInfo} {
 		f(c)
 	}
 	return m
 }
+
+// Version is dqm's version for dqm_build_info; cmd/dqm sets it from its
+// build-time version before starting a server.
+var Version = "dev"
+
+// Names lists the names of every metric family registered, whether or not
+// it has samples yet (a vector with no labels set is not exposed), with
+// _bucket, _sum and _count for histograms: what dashboards may reference.
+func (m *Metrics) Names() []string {
+	ch := make(chan *prometheus.Desc)
+	go func() { m.reg.Describe(ch); close(ch) }()
+	var names []string
+	for d := range ch {
+		// A Desc prints as Desc{fqName: "name", ...}: its name is not
+		// otherwise exported.
+		s := d.String()
+		i := strings.Index(s, `fqName: "`)
+		if i < 0 {
+			continue
+		}
+		s = s[i+len(`fqName: "`):]
+		name := s[:strings.IndexByte(s, '"')]
+		names = append(names, name, name+"_bucket", name+"_sum", name+"_count")
+	}
+	return names
+}
+
+// DeadLetter counts one request moved to the dead-letter stream.
+func (m *Metrics) DeadLetter(db, reason string) { m.DeadLetters.WithLabelValues(db, reason).Inc() }
 
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }

@@ -22,6 +22,7 @@ import (
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
@@ -102,6 +103,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		return nil, err
 	}
 	if err := lead.EnsureChanges(ctx, js); err != nil {
+		return nil, err
+	}
+	if _, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{MaxAge: cfg.DeadLetters.MaxAge(), MaxMsgs: cfg.DeadLetters.MaxMsgs}); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -298,16 +302,20 @@ func drain(nc *nats.Conn) {
 	}
 }
 
-// countRequests counts REST requests by route pattern and status.
+// countRequests counts REST requests and their duration by route pattern
+// and status.
 func (s *Server) countRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		route := r.Pattern
 		if route == "" {
 			route = "other"
 		}
-		s.metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+		status := strconv.Itoa(sw.status)
+		s.metrics.HTTPRequests.WithLabelValues(route, status).Inc()
+		s.metrics.HTTPDuration.WithLabelValues(route, status).Observe(time.Since(start).Seconds())
 	})
 }
 
