@@ -68,7 +68,7 @@ func (s *suite) testSystemRequests(t *testing.T) {
 	if err := sys.Setup(ctx, c, "queries", ""); err != nil {
 		t.Fatal(err)
 	}
-	s.run(t, c, s.stmt("CREATE TABLE w (id " + s.typ(Integer) + " PRIMARY KEY)"))
+	s.run(t, c, s.stmt("CREATE TABLE w (id "+s.typ(Integer)+" PRIMARY KEY)"))
 	applied := func(id string) bool {
 		t.Helper()
 		ok, err := sys.Applied(ctx, c, id)
