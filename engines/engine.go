@@ -14,6 +14,9 @@ type Engine interface {
 	Style() params.Style
 	// Open makes one persistent connection from a DSN in the engine's form.
 	Open(ctx context.Context, dsn string, opts Options) (Conn, error)
+	// System runs dqm's own statements on the engine's connections
+	// (system.go).
+	System() System
 }
 
 // Conn is one persistent connection, used by one goroutine at a time.

@@ -50,3 +50,30 @@ func ReadSQLRows[K any](rows *sql.Rows, res *Result, last bool, kindOf func(decl
 	}
 	return nil
 }
+
+// ReadSQLValues calls row with each row's values of a database/sql result,
+// for a Reader on database/sql; it closes rows.
+func ReadSQLValues(rows *sql.Rows, row func(vals []any) error) error {
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := row(vals); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}

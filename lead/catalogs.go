@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -53,11 +51,11 @@ func (l *Lead) loadCatalog(ctx context.Context, conn engines.Conn) error {
 				errs = append(errs, err)
 			}
 		}
-		es, err := catalog.ReadTable(ctx, conn, engine.Style(), table, l.db.Name, true)
+		rows, err := engine.System().ReadCatalog(ctx, conn, table, l.db.Name, true)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		add(es)
+		add(catalog.Entries(rows))
 	}
 	if l.deps.Host != nil {
 		es, err := l.readHost(ctx)
@@ -105,7 +103,8 @@ func (l *Lead) readHost(ctx context.Context) ([]catalog.Entry, error) {
 	if table == "" {
 		table = "queries"
 	}
-	return catalog.ReadTable(ctx, conn, l.deps.HostEngine.Style(), table, l.db.Name, false)
+	rows, err := l.deps.HostEngine.System().ReadCatalog(ctx, conn, table, l.db.Name, false)
+	return catalog.Entries(rows), err
 }
 
 // publishCatalog writes the catalog to KV dqm_catalog (<db>.<ref>) and
@@ -170,22 +169,5 @@ func (l *Lead) ensureTables(ctx context.Context, conn engines.Conn) error {
 	if !l.db.Catalog.ManageTables {
 		return nil // the operator creates the tables
 	}
-	ddl, err := schemas.DDL(l.deps.Engine.Name(), l.db.Catalog.Table)
-	if err != nil {
-		return err
-	}
-	script := ddl + "\n" + l.deps.Seed
-	tpl, err := params.Parse(script)
-	if err != nil {
-		return fmt.Errorf("dqm DDL: %w", err)
-	}
-	for _, s := range tpl.Statements(l.deps.Engine.Style()) {
-		if _, err := conn.Run(ctx, []engines.Statement{{SQL: s.SQL}}); err != nil {
-			if strings.Contains(err.Error(), "42710") { // DB2: already exists
-				continue
-			}
-			return fmt.Errorf("dqm DDL: %w", err)
-		}
-	}
-	return nil
+	return l.deps.Engine.System().Setup(ctx, conn, l.db.Catalog.Table, l.deps.Seed)
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/triggers"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -72,23 +71,23 @@ func (c *changes) start(ctx context.Context, m *manager) error {
 	if c.installed || len(c.l.watched()) == 0 {
 		return nil
 	}
-	engine := c.l.deps.Engine.Name()
-	if err := triggers.Install(ctx, m.conn, engine, c.l.watched(), triggers.WithDSN(c.l.db.DSN.Reveal())); err != nil {
+	sys := c.l.deps.Engine.System()
+	if err := sys.InstallTriggers(ctx, m.conn, c.l.db.DSN.Reveal(), c.l.watched()); err != nil {
 		return fmt.Errorf("install triggers: %w", err)
 	}
 	c.installed = true
 	c.l.capturing.Store(true)
 	c.l.log.Info("triggers installed", "tables", strings.Join(c.l.watched(), ","))
-	if engine == triggers.Postgres {
-		wctx, cancel := context.WithCancel(ctx)
-		wake, err := triggers.Listen(wctx, c.l.db.DSN.Reveal())
+	wctx, cancel := context.WithCancel(ctx)
+	wake, err := sys.Wake(wctx, c.l.db.DSN.Reveal())
+	if err != nil || wake == nil {
+		cancel()
 		if err != nil {
-			cancel()
 			c.l.log.Warn("LISTEN failed; polling only", "err", err)
-			return nil
 		}
-		c.wake, c.stopWake = wake, cancel
+		return nil
 	}
+	c.wake, c.stopWake = wake, cancel
 	return nil
 }
 
@@ -107,9 +106,9 @@ func (c *changes) due(now time.Time) bool { return !now.Before(c.nextPoll) }
 // publish sends every undelivered event, then marks the published ones.
 func (c *changes) publish(ctx context.Context, m *manager, now time.Time) error {
 	c.nextPoll = now.Add(c.l.db.Triggers.PollInterval())
-	engine := c.l.deps.Engine.Name()
+	sys := c.l.deps.Engine.System()
 	for {
-		events, err := triggers.Fetch(ctx, m.conn, engine, 0, changesBatch)
+		events, err := sys.FetchEvents(ctx, m.conn, 0, changesBatch)
 		if err != nil || len(events) == 0 {
 			return err
 		}
@@ -117,13 +116,13 @@ func (c *changes) publish(ctx context.Context, m *manager, now time.Time) error 
 		for _, e := range events {
 			if err := c.publishOne(ctx, e); err != nil {
 				if len(done) > 0 {
-					triggers.MarkDelivered(ctx, m.conn, engine, done)
+					sys.MarkDelivered(ctx, m.conn, done)
 				}
 				return err
 			}
 			done = append(done, e.Seq)
 		}
-		if err := triggers.MarkDelivered(ctx, m.conn, engine, done); err != nil {
+		if err := sys.MarkDelivered(ctx, m.conn, done); err != nil {
 			return err
 		}
 		if len(events) < changesBatch {
@@ -132,7 +131,7 @@ func (c *changes) publish(ctx context.Context, m *manager, now time.Time) error 
 	}
 	if !now.Before(c.nextPrune) {
 		c.nextPrune = now.Add(pruneEvery)
-		if err := triggers.Prune(ctx, m.conn, engine, deliveredKeep); err != nil {
+		if err := sys.PruneEvents(ctx, m.conn, deliveredKeep); err != nil {
 			c.l.log.Warn("prune trigger events", "err", err)
 		}
 	}
@@ -141,7 +140,7 @@ func (c *changes) publish(ctx context.Context, m *manager, now time.Time) error 
 
 // publishOne sends one event to the change stream (deduplicated by
 // <db>-<seq>) and its invalidation to every cache.
-func (c *changes) publishOne(ctx context.Context, e triggers.Event) error {
+func (c *changes) publishOne(ctx context.Context, e engines.Event) error {
 	db := c.l.db.Name
 	table := subjectTable(e.Table)
 	ch := schemas.Change{Database: db, Table: table, Op: e.Op, Data: e.Data, Timestamp: e.Time.UTC(), SequenceID: e.Seq}
@@ -180,23 +179,9 @@ func subjectTable(t string) string {
 
 // requestsKeep is how long applied write ids are remembered: far longer
 // than any redelivery (ack_wait × max_deliver).
-const requestsKeep = "1 day"
+const requestsKeep = 24 * time.Hour
 
 // pruneRequests deletes old ids from dqm_requests.
 func pruneRequests(ctx context.Context, m *manager) error {
-	var sql string
-	switch m.deps.Engine.Name() {
-	case "postgres":
-		sql = "DELETE FROM dqm_requests WHERE created_at < now() - interval '" + requestsKeep + "'"
-	case "mysql":
-		sql = "DELETE FROM dqm_requests WHERE created_at < NOW() - INTERVAL 1 DAY"
-	case "sqlite":
-		sql = "DELETE FROM dqm_requests WHERE created_at < datetime('now', '-1 day')"
-	case "db2":
-		sql = "DELETE FROM dqm_requests WHERE created_at < CURRENT TIMESTAMP - 1 DAY"
-	default:
-		return nil
-	}
-	_, err := m.conn.Run(ctx, []engines.Statement{{SQL: sql}})
-	return err
+	return m.deps.Engine.System().PruneRequests(ctx, m.conn, requestsKeep)
 }

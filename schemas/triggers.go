@@ -14,7 +14,8 @@ var triggerDDL embed.FS
 // ddl/triggers/<engine>.sql starts section X, which runs as one statement
 // (or is one SQL fragment) even when it holds semicolons. Other lines that
 // start with "--" are comments and dropped; a trailing semicolon is
-// trimmed. Sections hold {{token}} placeholders the triggers package fills.
+// trimmed. Sections hold {{token}} placeholders that engines/internal/system
+// and each engine's InstallTriggers fill.
 func TriggerDDL(engine string) (map[string]string, error) {
 	b, err := triggerDDL.ReadFile("ddl/triggers/" + engine + ".sql")
 	if err != nil {

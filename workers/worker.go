@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,7 +49,8 @@ type Config struct {
 	// Idempotent records each write's request id in dqm_requests in the
 	// write's own transaction (the table must exist).
 	Idempotent bool
-	// Style is the engine's placeholder style, for dqm's own statements.
+	// Style is the engine's placeholder style. Unused: dqm's own statements
+	// come from Engine.System().
 	Style params.Style
 	// Abort, when done, cancels the queries in flight (landing ran past its
 	// bound); their requests are NAKed for redelivery, not answered.
@@ -217,28 +217,21 @@ func keepInProgress(msg jetstream.Msg, every time.Duration) (stop func()) {
 
 // applied reports whether a write with this request id already committed.
 func (w *Worker) applied(ctx context.Context, id string) (bool, error) {
-	res, err := w.run(ctx, []engines.Statement{{
-		SQL:  "SELECT COUNT(*) AS n FROM dqm_requests WHERE request_id = " + w.placeholder(1),
-		Args: []any{id},
-	}})
-	if err != nil {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.open(ctx); err != nil {
 		return false, err
 	}
-	return string(res.Rows) != `[{"n":0}]`, nil
+	done, err := w.cfg.Engine.System().Applied(ctx, w.conn, id)
+	if engines.IsConnLost(err) {
+		w.conn.Close()
+		w.conn = nil
+	}
+	return done, err
 }
 
 func (w *Worker) record(id string, ref int64) engines.Statement {
-	return engines.Statement{
-		SQL:  "INSERT INTO dqm_requests (request_id, ref) VALUES (" + w.placeholder(1) + ", " + w.placeholder(2) + ")",
-		Args: []any{id, ref},
-	}
-}
-
-func (w *Worker) placeholder(n int) string {
-	if w.cfg.Style == params.Dollar {
-		return "$" + strconv.Itoa(n)
-	}
-	return "?"
+	return w.cfg.Engine.System().Record(id, ref)
 }
 
 // invalidate tells every cache that a write through dqm changed tables.
@@ -262,12 +255,8 @@ func (w *Worker) invalidate(db string, ref int64, tables []string) {
 func (w *Worker) run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.conn == nil {
-		conn, err := w.cfg.Engine.Open(ctx, w.cfg.DSN, w.cfg.Options)
-		if err != nil {
-			return nil, unavailable(err)
-		}
-		w.conn = conn
+	if err := w.open(ctx); err != nil {
+		return nil, err
 	}
 	res, err := w.conn.Run(ctx, stmts)
 	if err != nil && engines.IsConnLost(err) {
@@ -276,6 +265,18 @@ func (w *Worker) run(ctx context.Context, stmts []engines.Statement) (*engines.R
 		w.conn = nil
 	}
 	return res, err
+}
+
+// open connects unless connected; w.mu is held.
+func (w *Worker) open(ctx context.Context) error {
+	if w.conn == nil {
+		conn, err := w.cfg.Engine.Open(ctx, w.cfg.DSN, w.cfg.Options)
+		if err != nil {
+			return unavailable(err)
+		}
+		w.conn = conn
+	}
+	return nil
 }
 
 // unavailable turns a connect failure into a 503 that names no DSN.

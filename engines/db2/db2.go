@@ -321,3 +321,27 @@ func (c *Conn) cancelActivity(ctx context.Context) error {
 	_, err = conn.ExecContext(ctx, cancelSQL, c.handle, uow, activity)
 	return err
 }
+
+// System implements engines.Engine (system.go).
+func (Engine) System() engines.System { return NewSystem() }
+
+// Read implements engines.Reader; like Run, database/sql gets a context
+// without the deadline.
+func (c *Conn) Read(ctx context.Context, s engines.Statement, row func([]any) error) error {
+	if c.lost != nil {
+		return c.lost
+	}
+	dctx := context.WithoutCancel(ctx)
+	st, err := c.prepare(dctx, s.SQL)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	rows, err := st.QueryContext(dctx, s.Args...)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	if err := engines.ReadSQLValues(rows, row); err != nil {
+		return c.fail(ctx, err)
+	}
+	return nil
+}

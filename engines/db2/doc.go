@@ -1,11 +1,10 @@
-// Package db2 is the DB2 engine. dialect.go (every build) holds DSNs, quoting,
-// type mapping and error classes; db2.go (-tags db2) runs on database/sql
-// with IBM's go_ibm_db (cgo over the CLI), which this module does not import:
-// a DB2 binary adds `//go:build db2` + `import _ "github.com/ibmdb/go_ibm_db"`
-// (cmd/dqm/db2.go) after `go get github.com/ibmdb/go_ibm_db@v0.5.4` and
-// installs clidriver (IBM_DB_HOME; CGO_CFLAGS=-I$IBM_DB_HOME/include,
-// CGO_LDFLAGS=-L$IBM_DB_HOME/lib, LD_LIBRARY_PATH=$IBM_DB_HOME/lib). Without
-// it Open says the driver is missing. Deadlines: WLM_CANCEL_ACTIVITY from a
-// second connection (dialect.go). go_ibm_db defines a -trace flag and calls
-// flag.Parse when any argument contains "trace": keep that word out of argv.
+// Package db2 is the DB2 engine. dialect.go and system.go (every build) hold
+// DSNs, quoting, types, error classes and dqm's own SQL; db2.go (-tags db2)
+// runs on database/sql with IBM's go_ibm_db (cgo over the CLI), opened by
+// name, not imported: a DB2 binary adds `import _ "github.com/ibmdb/go_ibm_db"`
+// (go get …@v0.5.4) under `//go:build db2` beside cmd/dqm/engines_db2.go and
+// installs clidriver (IBM_DB_HOME, CGO_CFLAGS/LDFLAGS, LD_LIBRARY_PATH).
+// db2fake stands in for the driver in tests. Deadlines: WLM_CANCEL_ACTIVITY
+// from a second connection (dialect.go). go_ibm_db calls flag.Parse when an
+// argument contains "trace": keep that word out of argv.
 package db2

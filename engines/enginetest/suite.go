@@ -50,6 +50,9 @@ func Run(t *testing.T, h Harness) {
 		{"StatementCache", s.testStatementCache},
 		{"SchemaChange", s.testSchemaChange},
 		{"Reconnect", s.testReconnect},
+		{"SystemSetup", s.testSystemSetup},
+		{"SystemRequests", s.testSystemRequests},
+		{"SystemTriggers", s.testSystemTriggers},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -3,8 +3,8 @@
 // statements in an LRU, values always bound, never interpolated.
 //
 // Deadlines never reach the driver, which would close the connection on
-// cancel: a session statement limit (MariaDB max_statement_time, MySQL
-// max_execution_time, SELECT only) bounds it on the server, and KILL QUERY
-// from a short-lived second connection stops it at the deadline. DSNs: see
-// ParseDSN. Type mapping and its MySQL limits: see types.go.
+// cancel: a session statement limit bounds it on the server, and KILL
+// QUERY from a second connection stops it (timeout.go). DSNs: ParseDSN;
+// types: types.go. system.go is dqm's own SQL; trigger DDL runs on the
+// text protocol over a connection of its own (triggerddl.go).
 package mysql

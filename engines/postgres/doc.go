@@ -2,8 +2,8 @@
 // database/sql, no pool): one persistent connection per worker, pgx's
 // prepared-statement cache sized from Options, and a context watcher that
 // cancels a running query with a CancelRequest so the connection survives
-// a deadline. Rows are decoded straight from the wire format by column OID
-// into engines.RowWriter; Classify turns SQLSTATEs into contract codes.
-// Sessions run with TimeZone=UTC (unless the DSN sets it), so zoneless
-// values read and bind as UTC like every other engine's.
+// a deadline. Rows are decoded by column OID into engines.RowWriter;
+// Classify turns SQLSTATEs into contract codes; sessions run in UTC.
+// system.go is dqm's own SQL here (one capture function for every
+// trigger); listen.go is the LISTEN wake-up. It knows nothing of NATS.
 package postgres

@@ -7,7 +7,6 @@ import (
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/internal/triggers"
 	"github.com/dqmhq/dqm/lead"
 )
 
@@ -58,5 +57,5 @@ func RemoveTriggers(ctx context.Context, db *config.Database, tables []string) e
 		return err
 	}
 	defer conn.Close()
-	return triggers.Remove(ctx, conn, engine.Name(), tables, triggers.WithDSN(db.DSN.Reveal()))
+	return engine.System().RemoveTriggers(ctx, conn, db.DSN.Reveal(), tables)
 }

@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +23,6 @@ import (
 	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/lead"
-	"github.com/dqmhq/dqm/schemas"
 )
 
 // Server is one running dqm instance.
@@ -130,14 +127,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 			}
 			deps.Host = host
 		}
-		if db.Engine == "sqlite" {
-			if err := prepareSQLite(db); err != nil {
+		if p, ok := engine.(dsnPreparer); ok {
+			if err := p.PrepareDSN(db.DSN.Reveal()); err != nil {
 				// Not fatal: the database stays not ready and is retried.
-				log.Warn("sqlite directory", "db", name, "err", err)
+				log.Warn("prepare dsn", "db", name, "err", err)
 			}
-			if name == "demo" {
-				deps.Seed = schemas.DemoSQLite()
-			}
+		}
+		if d, ok := engine.(demoSeeder); ok && name == "demo" {
+			deps.Seed = d.DemoSeed()
 		}
 		l := lead.New(db, deps)
 		s.leads[name] = l
@@ -170,18 +167,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	return s, nil
 }
 
-// prepareSQLite creates the directory of a file database, so the demo
-// works on a fresh clone.
-func prepareSQLite(db *config.Database) error {
-	path := strings.TrimPrefix(db.DSN.Reveal(), "file:")
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	if path == "" || path == ":memory:" {
-		return nil
-	}
-	return os.MkdirAll(filepath.Dir(path), 0o755)
-}
+// dsnPreparer is an engine whose DSN names something to create before
+// the first connection (SQLite: the database file's directory).
+type dsnPreparer interface{ PrepareDSN(dsn string) error }
+
+// demoSeeder is an engine that can fill the demo database of `make run`.
+type demoSeeder interface{ DemoSeed() string }
 
 // Instance is this instance's id (hostname plus a random suffix).
 func (s *Server) Instance() string { return s.instance }

@@ -1,4 +1,4 @@
-package triggers
+package postgres
 
 import (
 	"context"
@@ -43,11 +43,11 @@ func Listen(ctx context.Context, dsn string) (<-chan struct{}, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		// pgx may quote the DSN, password included.
-		return nil, errors.New("triggers: listen: invalid PostgreSQL DSN")
+		return nil, errors.New("postgres: listen: invalid PostgreSQL DSN")
 	}
 	conn, err := listenConn(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("triggers: listen: %w", err)
+		return nil, fmt.Errorf("postgres: listen: %w", err)
 	}
 	wake := make(chan struct{}, 1)
 	go listen(ctx, cfg, conn, wake)

@@ -1,4 +1,4 @@
-package triggers
+package system_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"github.com/dqmhq/dqm/engines/postgres"
 	"github.com/dqmhq/dqm/engines/sqlite"
 	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // backend is one engine under test: a namespace of its own per test, a
@@ -27,11 +28,12 @@ import (
 type backend struct {
 	name   string // subtest name
 	engine string
+	new    func() engines.Engine
 	// setup makes a fresh namespace, removed in t.Cleanup, and returns
 	// its DSN in dqm's form and a way to open direct connections to it.
 	setup func(t *testing.T) (dsn string, connect func(*testing.T) client)
-	// opts are given to Install and Remove.
-	opts func(dsn string) []Option
+	// opts is the DSN given to InstallTriggers and RemoveTriggers.
+	opts func(dsn string) string
 	// items creates the watched table.
 	items string
 }
@@ -48,15 +50,7 @@ type client interface {
 func (b backend) open(t *testing.T) (conn engines.Conn, dsn string, direct client, connect func(*testing.T) client) {
 	t.Helper()
 	dsn, connect = b.setup(t)
-	var e engines.Engine
-	switch b.engine {
-	case Postgres:
-		e = postgres.New()
-	case MySQL:
-		e = mysql.New()
-	case SQLite:
-		e = sqlite.New()
-	}
+	e := b.new()
 	conn, err := e.Open(context.Background(), dsn, engines.Options{})
 	if err != nil {
 		t.Fatalf("open %s: %v", b.engine, err)
@@ -67,7 +61,7 @@ func (b backend) open(t *testing.T) (conn engines.Conn, dsn string, direct clien
 
 // p is the engine's n-th placeholder for the direct connection.
 func (b backend) p(n int) string {
-	if b.engine == Postgres {
+	if b.engine == schemas.EnginePostgres {
 		return "$" + strconv.Itoa(n)
 	}
 	return "?"
@@ -75,24 +69,27 @@ func (b backend) p(n int) string {
 
 func (b backend) install(t *testing.T, ctx context.Context, conn engines.Conn, dsn string, tables ...string) {
 	t.Helper()
-	if err := Install(ctx, conn, b.engine, tables, b.opts(dsn)...); err != nil {
+	if err := b.sys().InstallTriggers(ctx, conn, b.opts(dsn), tables); err != nil {
 		t.Fatalf("Install: %v", err)
 	}
 }
 
-func withDSN(dsn string) []Option { return []Option{WithDSN(dsn)} }
-func noOptions(string) []Option   { return nil }
+// sys is the engine's System.
+func (b backend) sys() engines.System { return b.new().System() }
+
+func withDSN(dsn string) string { return dsn }
+func noOptions(string) string   { return "" }
 
 var backends = []backend{
-	{name: "postgres", engine: Postgres, setup: pgSetup, opts: noOptions,
+	{name: "postgres", engine: schemas.EnginePostgres, new: postgres.New, setup: pgSetup, opts: noOptions,
 		items: "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, qty INTEGER, tag BYTEA)"},
-	{name: "mysql", engine: MySQL, setup: mysqlSetup, opts: withDSN,
+	{name: "mysql", engine: schemas.EngineMySQL, new: mysql.New, setup: mysqlSetup, opts: withDSN,
 		items: "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, qty INT, tag VARBINARY(16))"},
 	// MariaDB 10.6+ prepares CREATE TRIGGER, so Install works through the
 	// engine's connection alone.
-	{name: "mysql-prepared", engine: MySQL, setup: mysqlSetup, opts: noOptions,
+	{name: "mysql-prepared", engine: schemas.EngineMySQL, new: mysql.New, setup: mysqlSetup, opts: noOptions,
 		items: "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL, qty INT, tag VARBINARY(16))"},
-	{name: "sqlite", engine: SQLite, setup: sqliteSetup, opts: noOptions,
+	{name: "sqlite", engine: schemas.EngineSQLite, new: sqlite.New, setup: sqliteSetup, opts: noOptions,
 		items: "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER, tag BLOB)"},
 }
 

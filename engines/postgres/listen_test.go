@@ -1,12 +1,15 @@
-package triggers
+package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/jackc/pgx/v5"
 )
 
 // wakeWait is the generous bound on a wake-up; the delay itself is logged.
@@ -61,11 +64,14 @@ func TestListen(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b := backends[0]
-	conn, dsn, db, _ := b.open(t)
-	exec(t, db, b.items)
-	b.install(t, ctx, conn, dsn, "items")
-	app := uniqueName("dqmt_listen_")
+	conn, dsn, db := listenSetup(t, ctx)
+	exec := func(t *testing.T, q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	app := fmt.Sprintf("dqmt_listen_%d", time.Now().UnixNano())
 	ldsn := dsn + "&application_name=" + app
 
 	lctx, stop := context.WithCancel(ctx)
@@ -79,7 +85,7 @@ func TestListen(t *testing.T) {
 		for i := range 3 {
 			drain(wake)
 			start := time.Now()
-			exec(t, db, "INSERT INTO items (id, name) VALUES ("+b.p(1)+", 'x')", 100+i)
+			exec(t, "INSERT INTO items (id, name) VALUES ($1, 'x')", 100+i)
 			committed := time.Now()
 			got := awaitWake(t, wake, "commit")
 			t.Logf("wake-up %v after the INSERT began, %v after it returned", got.Sub(start), got.Sub(committed))
@@ -91,42 +97,97 @@ func TestListen(t *testing.T) {
 		// and the connection still delivers.
 		time.Sleep(3 * listenIdle)
 		drain(wake)
-		exec(t, db, "INSERT INTO items (id, name) VALUES (200, 'idle')")
+		exec(t, "INSERT INTO items (id, name) VALUES (200, 'idle')")
 		awaitWake(t, wake, "after idling")
 	})
 
 	t.Run("reconnect", func(t *testing.T) {
 		var pid int
-		if err := db.Scan(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = '"+app+"'", &pid); err != nil {
+		if err := db.QueryRow(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = $1", app).Scan(&pid); err != nil {
 			t.Fatalf("listener's backend: %v", err)
 		}
 		drain(wake)
-		exec(t, db, "SELECT pg_terminate_backend("+b.p(1)+")", pid)
+		exec(t, "SELECT pg_terminate_backend($1)", pid)
 		awaitWake(t, wake, "reconnect")
 		var again int
 		testutil.Eventually(t, wakeWait, "listener back with a new backend", func() bool {
-			db.Scan(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = '"+app+"'", &again)
+			db.QueryRow(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = $1", app).Scan(&again)
 			return again != 0 && again != pid
 		})
 		drain(wake)
-		exec(t, db, "INSERT INTO items (id, name) VALUES (300, 'after')")
+		exec(t, "INSERT INTO items (id, name) VALUES (300, 'after')")
 		awaitWake(t, wake, "commit after reconnect")
 	})
 
 	t.Run("unheard changes are fetched later", func(t *testing.T) {
-		before := fetch(t, ctx, conn, Postgres, 0, 100)
-		if err := MarkDelivered(ctx, conn, Postgres, seqs(before)); err != nil {
+		sys := New().System()
+		before, err := sys.FetchEvents(ctx, conn, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sys.MarkDelivered(ctx, conn, seqs(before)); err != nil {
 			t.Fatal(err)
 		}
 		stop()
 		awaitClosed(t, wake)
-		exec(t, db, "INSERT INTO items (id, name) VALUES (400, 'unheard')")
-		exec(t, db, "UPDATE items SET qty = 1 WHERE id = 400")
-		checkEvents(t, fetch(t, ctx, conn, Postgres, 0, 100),
-			want{"insert", `{"new": {"id": 400, "name": "unheard", "qty": null, "tag": null}}`},
-			want{"update", `{"new": {"id": 400, "name": "unheard", "qty": 1, "tag": null},
-				"old": {"id": 400, "name": "unheard", "qty": null, "tag": null}}`})
+		exec(t, "INSERT INTO items (id, name) VALUES (400, 'unheard')")
+		exec(t, "UPDATE items SET qty = 1 WHERE id = 400")
+		evs, err := sys.FetchEvents(ctx, conn, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 2 || evs[0].Op != "insert" || evs[1].Op != "update" ||
+			!strings.Contains(string(evs[1].Data), `"qty":1`) {
+			t.Fatalf("events %v, want the insert and update of 400", evs)
+		}
 	})
+}
+
+func seqs(evs []engines.Event) []int64 {
+	out := make([]int64, len(evs))
+	for i, e := range evs {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+// listenSetup makes a schema of its own with a watched items table and
+// returns a dqm connection, the DSN and a direct pgx connection to it.
+func listenSetup(t *testing.T, ctx context.Context) (engines.Conn, string, *pgx.Conn) {
+	t.Helper()
+	base := testutil.PostgresURL(t)
+	admin, err := pgx.Connect(ctx, base)
+	testutil.Need(t, "PostgreSQL", err)
+	schema := fmt.Sprintf("dqmt_listen_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close(context.Background())
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	dsn := base + sep + "search_path=" + schema
+	db, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	if _, err := db.Exec(ctx, "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, qty INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := New().Open(ctx, dsn, engines.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := New().System().InstallTriggers(ctx, conn, dsn, []string{"items"}); err != nil {
+		t.Fatal(err)
+	}
+	return conn, dsn, db
 }
 
 func TestListenErrors(t *testing.T) {

@@ -1,4 +1,4 @@
-package triggers
+package system_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dqmhq/dqm/engines"
+	"github.com/dqmhq/dqm/engines/internal/system"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -32,16 +33,16 @@ func count(t *testing.T, db client, where string) int {
 	return n
 }
 
-func fetch(t *testing.T, ctx context.Context, conn engines.Conn, engine string, after int64, limit int) []Event {
+func fetch(t *testing.T, ctx context.Context, b backend, conn engines.Conn, after int64, limit int) []engines.Event {
 	t.Helper()
-	evs, err := Fetch(ctx, conn, engine, after, limit)
+	evs, err := b.sys().FetchEvents(ctx, conn, after, limit)
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
 	return evs
 }
 
-func seqs(evs []Event) []int64 {
+func seqs(evs []engines.Event) []int64 {
 	out := make([]int64, len(evs))
 	for i, e := range evs {
 		out[i] = e.Seq
@@ -52,7 +53,7 @@ func seqs(evs []Event) []int64 {
 // want is an expected event: its op and data as JSON.
 type want struct{ op, data string }
 
-func checkEvents(t *testing.T, got []Event, wants ...want) {
+func checkEvents(t *testing.T, got []engines.Event, wants ...want) {
 	t.Helper()
 	if len(got) != len(wants) {
 		t.Fatalf("%d events, want %d: %+v", len(got), len(wants), got)
@@ -96,7 +97,7 @@ func TestCapture(t *testing.T) {
 
 			b.install(t, ctx, conn, dsn, "items")
 			b.install(t, ctx, conn, dsn, "items") // idempotent
-			if evs := fetch(t, ctx, conn, b.engine, 0, 10); len(evs) != 0 {
+			if evs := fetch(t, ctx, b, conn, 0, 10); len(evs) != 0 {
 				t.Fatalf("events before any change: %+v", evs)
 			}
 
@@ -104,52 +105,52 @@ func TestCapture(t *testing.T) {
 			exec(t, db, "UPDATE items SET name = "+p(1)+", qty = 5 WHERE id = 1", "uno")
 			exec(t, db, "DELETE FROM items WHERE id = 1")
 
-			evs := fetch(t, ctx, conn, b.engine, 0, 10)
+			evs := fetch(t, ctx, b, conn, 0, 10)
 			checkEvents(t, evs,
 				want{"insert", `{"new": {"id": 1, "name": "one", "qty": null, "tag": "\\x0102"}}`},
 				want{"update", `{"new": {"id": 1, "name": "uno", "qty": 5, "tag": "\\x0102"},
 					"old": {"id": 1, "name": "one", "qty": null, "tag": "\\x0102"}}`},
 				want{"delete", `{"old": {"id": 1, "name": "uno", "qty": 5, "tag": "\\x0102"}}`})
-			if got := seqs(fetch(t, ctx, conn, b.engine, evs[0].Seq, 10)); !reflect.DeepEqual(got, seqs(evs[1:])) {
+			if got := seqs(fetch(t, ctx, b, conn, evs[0].Seq, 10)); !reflect.DeepEqual(got, seqs(evs[1:])) {
 				t.Errorf("Fetch after %d = %v, want %v", evs[0].Seq, got, seqs(evs[1:]))
 			}
-			if got := seqs(fetch(t, ctx, conn, b.engine, 0, 2)); !reflect.DeepEqual(got, seqs(evs[:2])) {
+			if got := seqs(fetch(t, ctx, b, conn, 0, 2)); !reflect.DeepEqual(got, seqs(evs[:2])) {
 				t.Errorf("Fetch limit 2 = %v, want %v", got, seqs(evs[:2]))
 			}
 
-			if err := MarkDelivered(ctx, conn, b.engine, seqs(evs)); err != nil {
+			if err := b.sys().MarkDelivered(ctx, conn, seqs(evs)); err != nil {
 				t.Fatalf("MarkDelivered: %v", err)
 			}
-			if got := fetch(t, ctx, conn, b.engine, 0, 10); len(got) != 0 {
+			if got := fetch(t, ctx, b, conn, 0, 10); len(got) != 0 {
 				t.Fatalf("Fetch after MarkDelivered: %+v", got)
 			}
 
 			// A pending event survives every prune; delivered ones go once
 			// older than the age.
 			exec(t, db, "INSERT INTO items (id, name) VALUES (2, 'two')")
-			if err := Prune(ctx, conn, b.engine, time.Hour); err != nil {
+			if err := b.sys().PruneEvents(ctx, conn, time.Hour); err != nil {
 				t.Fatalf("Prune: %v", err)
 			}
 			if n := count(t, db, "1 = 1"); n != 4 {
 				t.Fatalf("%d events after Prune(1h), want 4", n)
 			}
 			testutil.Eventually(t, 5*time.Second, "Prune(0) deletes delivered events", func() bool {
-				if err := Prune(ctx, conn, b.engine, 0); err != nil {
+				if err := b.sys().PruneEvents(ctx, conn, 0); err != nil {
 					t.Fatalf("Prune: %v", err)
 				}
 				return count(t, db, "1 = 1") == 1
 			})
-			pending := fetch(t, ctx, conn, b.engine, 0, 10)
+			pending := fetch(t, ctx, b, conn, 0, 10)
 			checkEvents(t, pending, want{"insert", `{"new": {"id": 2, "name": "two", "qty": null, "tag": null}}`})
 
 			// Removed, changes are no longer recorded.
 			for range 2 {
-				if err := Remove(ctx, conn, b.engine, []string{"items"}, b.opts(dsn)...); err != nil {
+				if err := b.sys().RemoveTriggers(ctx, conn, b.opts(dsn), []string{"items"}); err != nil {
 					t.Fatalf("Remove: %v", err)
 				}
 			}
 			exec(t, db, "INSERT INTO items (id, name) VALUES (3, 'three')")
-			if got := fetch(t, ctx, conn, b.engine, 0, 10); !reflect.DeepEqual(seqs(got), seqs(pending)) {
+			if got := fetch(t, ctx, b, conn, 0, 10); !reflect.DeepEqual(seqs(got), seqs(pending)) {
 				t.Fatalf("after Remove: events %v, want %v", seqs(got), seqs(pending))
 			}
 
@@ -157,7 +158,7 @@ func TestCapture(t *testing.T) {
 			exec(t, db, "ALTER TABLE items ADD COLUMN note VARCHAR(20)")
 			b.install(t, ctx, conn, dsn, "items")
 			exec(t, db, "UPDATE items SET note = 'n' WHERE id = 3")
-			checkEvents(t, fetch(t, ctx, conn, b.engine, pending[0].Seq, 10), want{"update",
+			checkEvents(t, fetch(t, ctx, b, conn, pending[0].Seq, 10), want{"update",
 				`{"new": {"id": 3, "name": "three", "qty": null, "tag": null, "note": "n"},
 				  "old": {"id": 3, "name": "three", "qty": null, "tag": null, "note": null}}`})
 		})
@@ -168,7 +169,7 @@ func TestCapture(t *testing.T) {
 // fetched and marked is still delivered, once it commits.
 func TestLateCommit(t *testing.T) {
 	for _, b := range backends {
-		if b.engine == SQLite || b.name == "mysql-prepared" {
+		if b.engine == schemas.EngineSQLite || b.name == "mysql-prepared" {
 			continue // SQLite has one writer at a time: ids commit in order
 		}
 		t.Run(b.name, func(t *testing.T) {
@@ -183,13 +184,13 @@ func TestLateCommit(t *testing.T) {
 			exec(t, tx, "BEGIN")
 			exec(t, tx, "INSERT INTO items (id, name) VALUES (10, 'late')")
 			exec(t, db, "INSERT INTO items (id, name) VALUES (11, 'early')")
-			early := fetch(t, ctx, conn, b.engine, 0, 10)
+			early := fetch(t, ctx, b, conn, 0, 10)
 			checkEvents(t, early, want{"insert", `{"new": {"id": 11, "name": "early", "qty": null, "tag": null}}`})
-			if err := MarkDelivered(ctx, conn, b.engine, seqs(early)); err != nil {
+			if err := b.sys().MarkDelivered(ctx, conn, seqs(early)); err != nil {
 				t.Fatal(err)
 			}
 			exec(t, tx, "COMMIT")
-			late := fetch(t, ctx, conn, b.engine, 0, 10)
+			late := fetch(t, ctx, b, conn, 0, 10)
 			checkEvents(t, late, want{"insert", `{"new": {"id": 10, "name": "late", "qty": null, "tag": null}}`})
 			if late[0].Seq >= early[0].Seq {
 				t.Errorf("late event seq %d, want below %d (taken first)", late[0].Seq, early[0].Seq)
@@ -212,22 +213,22 @@ func TestSchemaQualified(t *testing.T) {
 			conn, dsn, db, _ := b.open(t)
 			var ns string
 			switch b.engine {
-			case Postgres:
+			case schemas.EnginePostgres:
 				db.Scan(ctx, "SELECT current_schema()", &ns)
-			case MySQL:
+			case schemas.EngineMySQL:
 				db.Scan(ctx, "SELECT DATABASE()", &ns)
-			case SQLite:
+			case schemas.EngineSQLite:
 				ns = "main"
 			}
 			exec(t, db, "CREATE TABLE "+ns+".things (id INTEGER PRIMARY KEY)")
 			name := ns + ".things"
 			b.install(t, ctx, conn, dsn, name)
 			exec(t, db, "INSERT INTO "+name+" (id) VALUES (7)")
-			evs := fetch(t, ctx, conn, b.engine, 0, 10)
+			evs := fetch(t, ctx, b, conn, 0, 10)
 			if len(evs) != 1 || evs[0].Table != name || string(evs[0].Data) != `{"new":{"id":7}}` {
 				t.Fatalf("events %+v, want one insert on %s", evs, name)
 			}
-			if err := Remove(ctx, conn, b.engine, []string{name}, b.opts(dsn)...); err != nil {
+			if err := b.sys().RemoveTriggers(ctx, conn, b.opts(dsn), []string{name}); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -239,30 +240,29 @@ func TestInstallErrors(t *testing.T) {
 	b := backends[len(backends)-1] // sqlite: always there
 	conn, dsn, _, _ := b.open(t)
 	tests := []struct {
-		name, engine string
-		tables       []string
-		want         string
+		name   string
+		tables []string
+		want   string
 	}{
-		{"unknown engine", "oracle", nil, "unknown engine"},
-		{"bad table name", SQLite, []string{"items; DROP TABLE x"}, "want name or schema.name"},
-		{"missing table", SQLite, []string{"nowhere"}, "nowhere: not found"},
-		{"other SQLite database", SQLite, []string{"aux.items"}, "main database only"},
+		{"bad table name", []string{"items; DROP TABLE x"}, "want name or schema.name"},
+		{"missing table", []string{"nowhere"}, "nowhere: not found"},
+		{"other SQLite database", []string{"aux.items"}, "main database only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Install(ctx, conn, tt.engine, tt.tables, b.opts(dsn)...)
+			err := b.sys().InstallTriggers(ctx, conn, b.opts(dsn), tt.tables)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Install = %v, want an error with %q", err, tt.want)
+				t.Errorf("InstallTriggers = %v, want an error with %q", err, tt.want)
 			}
 		})
 	}
-	if _, err := Fetch(ctx, conn, SQLite, 0, 0); err == nil {
+	if _, err := b.sys().FetchEvents(ctx, conn, 0, 0); err == nil {
 		t.Error("Fetch limit 0: no error")
 	}
-	if err := Prune(ctx, conn, SQLite, -time.Second); err == nil {
+	if err := b.sys().PruneEvents(ctx, conn, -time.Second); err == nil {
 		t.Error("Prune negative age: no error")
 	}
-	if err := MarkDelivered(ctx, conn, SQLite, nil); err != nil {
+	if err := b.sys().MarkDelivered(ctx, conn, nil); err != nil {
 		t.Errorf("MarkDelivered(nil) = %v", err)
 	}
 }
@@ -274,14 +274,14 @@ func TestMarkDeliveredMany(t *testing.T) {
 	conn, dsn, db, _ := b.open(t)
 	exec(t, db, b.items)
 	b.install(t, ctx, conn, dsn, "items")
-	n := markChunk + 7
+	n := 500 + 7 // past the 500 ids one UPDATE lists
 	exec(t, db, `WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ?)
 		INSERT INTO items (id, name) SELECT n, 'x' FROM s`, n)
-	evs := fetch(t, ctx, conn, b.engine, 0, 2*n)
+	evs := fetch(t, ctx, b, conn, 0, 2*n)
 	if len(evs) != n {
 		t.Fatalf("%d events, want %d", len(evs), n)
 	}
-	if err := MarkDelivered(ctx, conn, b.engine, seqs(evs)); err != nil {
+	if err := b.sys().MarkDelivered(ctx, conn, seqs(evs)); err != nil {
 		t.Fatal(err)
 	}
 	if left := count(t, db, "delivered = 0"); left != 0 {
@@ -296,25 +296,24 @@ func TestTriggerName(t *testing.T) {
 		{strings.Repeat("a", 55), "del", "dqm_" + strings.Repeat("a", 55) + "_del"},
 	}
 	for _, tt := range tests {
-		if got := triggerName(tt.base, tt.suffix); got != tt.want {
-			t.Errorf("triggerName(%q) = %q, want %q", tt.base, got, tt.want)
+		if got := system.TriggerName(tt.base, tt.suffix); got != tt.want {
+			t.Errorf("system.TriggerName(%q) = %q, want %q", tt.base, got, tt.want)
 		}
 	}
-	a, b := triggerName(long, "ins"), triggerName(long[:62]+"u", "ins")
-	if len(a) > maxTriggerName || a == b || !strings.HasSuffix(a, "_ins") {
-		t.Errorf("long names %q and %q: want distinct, at most %d bytes", a, b, maxTriggerName)
+	a, b := system.TriggerName(long, "ins"), system.TriggerName(long[:62]+"u", "ins")
+	if len(a) > system.MaxTriggerName || a == b || !strings.HasSuffix(a, "_ins") {
+		t.Errorf("long names %q and %q: want distinct, at most %d bytes", a, b, system.MaxTriggerName)
 	}
 }
 
 // TestTriggerDDL checks every engine's file has the sections the code
-// renders, and the DB2 one (which cannot run here) renders without
-// leftover tokens.
+// renders (engines/db2 renders DB2's, which cannot run here).
 func TestTriggerDDL(t *testing.T) {
 	need := map[string][]string{
-		Postgres: {"events", "index", "function", "insert", "update", "delete", "drop"},
-		MySQL:    {"events", "value", "bytes", "insert", "update", "delete", "drop"},
-		SQLite:   {"events", "index", "value", "insert", "update", "delete", "drop"},
-		DB2:      {"events", "index", "value", "bytes", "insert", "update", "delete", "drop"},
+		schemas.EnginePostgres: {"events", "index", "function", "insert", "update", "delete", "drop"},
+		schemas.EngineMySQL:    {"events", "value", "bytes", "insert", "update", "delete", "drop"},
+		schemas.EngineSQLite:   {"events", "index", "value", "insert", "update", "delete", "drop"},
+		schemas.EngineDB2:      {"events", "index", "value", "bytes", "insert", "update", "delete", "drop"},
 	}
 	for engine, names := range need {
 		t.Run(engine, func(t *testing.T) {
@@ -329,23 +328,6 @@ func TestTriggerDDL(t *testing.T) {
 			}
 		})
 	}
-	d, err := dialectFor(DB2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, _ := d.tables([]string{"sales.orders"})
-	cols := []column{{"ID", "INTEGER"}, {"Note", "VARCHAR"}, {"PIC", "BLOB"}}
-	got := d.render("update", d.tableTokens(ts[0], "upd", cols, d.name("trigger_events"))...)
-	for _, w := range []string{`CREATE OR REPLACE TRIGGER "SALES"."DQM_ORDERS_UPD" AFTER UPDATE ON "SALES"."ORDERS"`,
-		`KEY 'id' VALUE N."ID", KEY 'Note' VALUE N."Note", KEY 'pic' VALUE '\x' || LOWER(HEX(N."PIC"))`,
-		`KEY 'id' VALUE O."ID"`, `INSERT INTO "TRIGGER_EVENTS"`, `'sales.orders'`} {
-		if !strings.Contains(got, w) {
-			t.Errorf("DB2 update trigger lacks %s:\n%s", w, got)
-		}
-	}
-	if strings.Contains(got, "{{") {
-		t.Errorf("DB2 update trigger keeps a token:\n%s", got)
-	}
 }
 
 // TestMySQLReinstallDropsNothing: triggers already as wanted are left
@@ -359,17 +341,17 @@ func TestMySQLReinstallDropsNothing(t *testing.T) {
 	conn, dsn, db, _ := b.open(t)
 	exec(t, db, b.items)
 	b.install(t, ctx, conn, dsn, "items")
-	unusable := []Option{WithDSN("mysql://nobody@127.0.0.1:1/nowhere?timeout=2s")}
-	if err := Install(ctx, conn, MySQL, []string{"items"}, unusable...); err != nil {
+	unusable := "mysql://nobody@127.0.0.1:1/nowhere?timeout=2s"
+	if err := b.sys().InstallTriggers(ctx, conn, unusable, []string{"items"}); err != nil {
 		t.Fatalf("Install with nothing to change touched the DDL connection: %v", err)
 	}
 	exec(t, db, "ALTER TABLE items ADD COLUMN note VARCHAR(20)")
-	if err := Install(ctx, conn, MySQL, []string{"items"}, unusable...); err == nil {
+	if err := b.sys().InstallTriggers(ctx, conn, unusable, []string{"items"}); err == nil {
 		t.Fatal("Install after a new column changed nothing")
 	}
 	b.install(t, ctx, conn, dsn, "items")
 	exec(t, db, "INSERT INTO items (id, name, note) VALUES (1, 'one', 'n')")
-	checkEvents(t, fetch(t, ctx, conn, MySQL, 0, 10),
+	checkEvents(t, fetch(t, ctx, b, conn, 0, 10),
 		want{"insert", `{"new": {"id": 1, "name": "one", "qty": null, "tag": null, "note": "n"}}`})
 }
 
@@ -383,7 +365,7 @@ func TestRemoveNothing(t *testing.T) {
 			defer cancel()
 			conn, dsn, db, _ := b.open(t)
 			exec(t, db, b.items)
-			if err := Remove(ctx, conn, b.engine, []string{"items", "nowhere"}, b.opts(dsn)...); err != nil {
+			if err := b.sys().RemoveTriggers(ctx, conn, b.opts(dsn), []string{"items", "nowhere"}); err != nil {
 				t.Fatalf("Remove: %v", err)
 			}
 		})
@@ -424,6 +406,6 @@ func TestPostgresWriterNeedsNoRights(t *testing.T) {
 	if _, err := w.Exec(ctx, "INSERT INTO items (id, name) VALUES (1, 'one')"); err != nil {
 		t.Fatalf("INSERT as a role with no rights on trigger_events: %v", err)
 	}
-	checkEvents(t, fetch(t, ctx, conn, Postgres, 0, 10),
+	checkEvents(t, fetch(t, ctx, b, conn, 0, 10),
 		want{"insert", `{"new": {"id": 1, "name": "one", "qty": null, "tag": null}}`})
 }

@@ -1,0 +1,204 @@
+package enginetest
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dqmhq/dqm/engines"
+)
+
+// The System checks: every engine runs dqm's own statements the same way.
+
+// systemWait bounds what the checks wait for (a prune at second
+// resolution, a wake-up).
+const systemWait = 5 * time.Second
+
+func (s *suite) sysCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), runTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// testSystemSetup: Setup is idempotent, runs its seed, and ReadCatalog
+// returns typed values (booleans whatever the engine stores them as).
+func (s *suite) testSystemSetup(t *testing.T) {
+	c, _ := s.open(t, engines.Options{})
+	ctx, sys := s.sysCtx(t), s.h.Engine.System()
+	for i := range 2 {
+		if err := sys.Setup(ctx, c, "queries", ""); err != nil {
+			t.Fatalf("Setup #%d: %v", i+1, err)
+		}
+	}
+	const cols = "INSERT INTO queries (database_name, ref, name, description, sql_text, sql_postgres, queue, is_public, timeout_ms, cache_ttl_s, tables_list, status) VALUES "
+	seed := cols + "('', 1, 'one', 'the first', 'SELECT 1', 'SELECT 1::int', 'fast', TRUE, 250, 60, 'Items, sales.Other', 'active');\n" +
+		cols + "('shop', 2, 'two', '', 'SELECT 2', NULL, 'medium', FALSE, 0, 0, '', 'active');\n" +
+		cols + "('other', 3, 'three', '', 'SELECT 3', NULL, 'slow', TRUE, 0, 0, '', 'active');\n" +
+		cols + "('shop', 4, 'gone', '', 'SELECT 4', NULL, 'slow', TRUE, 0, 0, '', 'retired');\n"
+	if err := sys.Setup(ctx, c, "queries", seed); err != nil {
+		t.Fatalf("Setup with a seed: %v", err)
+	}
+	one := engines.CatalogRow{Ref: 1, Name: "one", Description: "the first", SQL: "SELECT 1",
+		SQLByEngine: map[string]string{"postgres": "SELECT 1::int"}, Queue: "fast", Public: true,
+		TimeoutMS: 250, CacheTTLS: 60, Tables: []string{"items", "sales.other"}}
+	two := engines.CatalogRow{Ref: 2, Name: "two", SQL: "SELECT 2", Queue: "medium"}
+	for _, tc := range []struct {
+		tier1 bool
+		want  []engines.CatalogRow
+	}{{true, []engines.CatalogRow{one, two}}, {false, []engines.CatalogRow{two}}} {
+		got, err := sys.ReadCatalog(ctx, c, "queries", "shop", tc.tier1)
+		if err != nil {
+			t.Fatalf("ReadCatalog: %v", err)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ReadCatalog(tier1 %v)\n got %+v\nwant %+v", tc.tier1, got, tc.want)
+		}
+	}
+}
+
+// testSystemRequests: a write recorded in its transaction is Applied; a
+// failed transaction records nothing; a second record of an id fails; old
+// ids are pruned.
+func (s *suite) testSystemRequests(t *testing.T) {
+	c, _ := s.open(t, engines.Options{})
+	ctx, sys := s.sysCtx(t), s.h.Engine.System()
+	if err := sys.Setup(ctx, c, "queries", ""); err != nil {
+		t.Fatal(err)
+	}
+	s.run(t, c, s.stmt("CREATE TABLE w (id "+s.typ(Integer)+" PRIMARY KEY)"))
+	applied := func(id string) bool {
+		t.Helper()
+		ok, err := sys.Applied(ctx, c, id)
+		if err != nil {
+			t.Fatalf("Applied(%s): %v", id, err)
+		}
+		return ok
+	}
+	if applied("req-1") {
+		t.Fatal("Applied before any write")
+	}
+	s.run(t, c, sys.Record("req-1", 7), s.stmt("INSERT INTO w (id) VALUES (?)", int64(1)))
+	if !applied("req-1") {
+		t.Fatal("not Applied after the write committed")
+	}
+	if _, err := c.Run(ctx, []engines.Statement{sys.Record("req-2", 7), s.stmt("INSERT INTO w (id) VALUES (?)", int64(1))}); err == nil {
+		t.Fatal("duplicate key: no error")
+	}
+	if applied("req-2") {
+		t.Fatal("a rolled-back write is Applied")
+	}
+	if _, err := c.Run(ctx, []engines.Statement{sys.Record("req-1", 7), s.stmt("INSERT INTO w (id) VALUES (?)", int64(2))}); err == nil {
+		t.Fatal("a second record of req-1: no error")
+	}
+	if err := sys.PruneRequests(ctx, c, time.Hour); err != nil {
+		t.Fatalf("PruneRequests: %v", err)
+	}
+	if !applied("req-1") {
+		t.Fatal("PruneRequests(1h) forgot a fresh id")
+	}
+	// created_at may have whole seconds: poll until it is in the past.
+	deadline := time.After(systemWait)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for applied("req-1") {
+		if err := sys.PruneRequests(ctx, c, 0); err != nil {
+			t.Fatalf("PruneRequests: %v", err)
+		}
+		select {
+		case <-deadline:
+			t.Fatal("PruneRequests(0) keeps the id")
+		case <-tick.C:
+		}
+	}
+}
+
+// testSystemTriggers: installed (twice), triggers record changes made
+// through any connection; fetched in order, marked, pruned; removed
+// (twice), nothing more is recorded. A wake-up, where the engine has one,
+// follows a commit.
+func (s *suite) testSystemTriggers(t *testing.T) {
+	c, dsn := s.open(t, engines.Options{})
+	ctx, sys := s.sysCtx(t), s.h.Engine.System()
+	s.run(t, c, s.stmt("CREATE TABLE items (id "+s.typ(Integer)+" PRIMARY KEY, name "+s.typ(String)+")"))
+	for range 2 {
+		if err := sys.InstallTriggers(ctx, c, dsn, []string{"items"}); err != nil {
+			t.Fatalf("InstallTriggers: %v", err)
+		}
+	}
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	wake, err := sys.Wake(wctx, dsn)
+	if err != nil {
+		t.Fatalf("Wake: %v", err)
+	}
+	fetch := func(after int64, limit int) []engines.Event {
+		t.Helper()
+		evs, err := sys.FetchEvents(ctx, c, after, limit)
+		if err != nil {
+			t.Fatalf("FetchEvents: %v", err)
+		}
+		return evs
+	}
+	if evs := fetch(0, 10); len(evs) != 0 {
+		t.Fatalf("events before any change: %v", evs)
+	}
+	s.run(t, c, s.stmt("INSERT INTO items (id, name) VALUES (?, ?)", int64(1), "one"))
+	if wake != nil {
+		select {
+		case <-wake:
+		case <-time.After(systemWait):
+			t.Fatal("no wake-up after a commit")
+		}
+	}
+	s.run(t, c, s.stmt("UPDATE items SET name = ? WHERE id = ?", "uno", int64(1)))
+	s.run(t, c, s.stmt("DELETE FROM items WHERE id = ?", int64(1)))
+	evs := fetch(0, 10)
+	var ops []string
+	for i, e := range evs {
+		ops = append(ops, e.Op)
+		if e.Table != "items" || i > 0 && e.Seq <= evs[i-1].Seq || time.Since(e.Time).Abs() > time.Minute {
+			t.Errorf("event %d: %+v: want items, increasing seq, about now", i, e)
+		}
+	}
+	if !slices.Equal(ops, []string{"insert", "update", "delete"}) {
+		t.Fatalf("ops %v, want insert update delete", ops)
+	}
+	var data map[string]map[string]any
+	if err := json.Unmarshal(evs[1].Data, &data); err != nil {
+		t.Fatalf("data %s: %v", evs[1].Data, err)
+	}
+	if data["new"]["name"] != "uno" || data["old"]["name"] != "one" || data["new"]["id"] != 1.0 {
+		t.Errorf("update data %s: want new uno, old one, id 1", evs[1].Data)
+	}
+	if got := fetch(evs[0].Seq, 1); len(got) != 1 || got[0].Seq != evs[1].Seq {
+		t.Errorf("FetchEvents(after %d, 1) = %v, want event %d", evs[0].Seq, got, evs[1].Seq)
+	}
+	if err := sys.MarkDelivered(ctx, c, []int64{evs[0].Seq, evs[1].Seq, evs[2].Seq}); err != nil {
+		t.Fatalf("MarkDelivered: %v", err)
+	}
+	if got := fetch(0, 10); len(got) != 0 {
+		t.Fatalf("events after MarkDelivered: %v", got)
+	}
+	for _, age := range []time.Duration{time.Hour, 0} {
+		if err := sys.PruneEvents(ctx, c, age); err != nil {
+			t.Fatalf("PruneEvents(%v): %v", age, err)
+		}
+	}
+	for range 2 {
+		if err := sys.RemoveTriggers(ctx, c, dsn, []string{"items"}); err != nil {
+			t.Fatalf("RemoveTriggers: %v", err)
+		}
+	}
+	s.run(t, c, s.stmt("INSERT INTO items (id, name) VALUES (?, ?)", int64(2), "two"))
+	if got := fetch(0, 10); len(got) != 0 {
+		t.Fatalf("events after RemoveTriggers: %v", got)
+	}
+	if wake != nil {
+		stop()
+		for range wake { // closed once the listener has ended
+		}
+	}
+}
