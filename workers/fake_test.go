@@ -24,7 +24,30 @@ type fakeEngine struct {
 	runs    int // client statement lists run (dqm's own reads excluded)
 }
 
-func (e *fakeEngine) Name() string        { return "fake" }
+func (e *fakeEngine) Name() string           { return "fake" }
+func (e *fakeEngine) System() engines.System { return fakeSystem{e: e} }
+
+// fakeSystem answers the idempotency lookup from the engine's memory and
+// records through a statement fakeConn.Run recognises; the worker needs
+// nothing else of engines.System (the embedded nil interface panics if a
+// test reaches for more).
+type fakeSystem struct {
+	engines.System
+	e *fakeEngine
+}
+
+func (s fakeSystem) Applied(_ context.Context, conn engines.Conn, id string) (bool, error) {
+	if conn.(*fakeConn).closed {
+		panic("applied on a closed connection")
+	}
+	s.e.mu.Lock()
+	defer s.e.mu.Unlock()
+	return s.e.applied[id], nil
+}
+
+func (s fakeSystem) Record(id string, ref int64) engines.Statement {
+	return engines.Statement{SQL: "INSERT INTO dqm_requests (request_id, ref) VALUES (?, ?)", Args: []any{id, ref}}
+}
 func (e *fakeEngine) Style() params.Style { return params.Question }
 
 func (e *fakeEngine) Open(context.Context, string, engines.Options) (engines.Conn, error) {
@@ -50,14 +73,6 @@ func (c *fakeConn) Run(ctx context.Context, stmts []engines.Statement) (*engines
 		panic("run on a closed connection")
 	}
 	e := c.e
-	if strings.HasPrefix(stmts[0].SQL, "SELECT COUNT(*) AS n FROM dqm_requests") {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.applied[stmts[0].Args[0].(string)] {
-			return &engines.Result{Columns: []string{"n"}, Rows: []byte(`[{"n":1}]`), RowCount: 1}, nil
-		}
-		return &engines.Result{Columns: []string{"n"}, Rows: []byte(`[{"n":0}]`), RowCount: 1}, nil
-	}
 	var record string
 	client := stmts
 	if strings.HasPrefix(stmts[0].SQL, "INSERT INTO dqm_requests") {

@@ -23,6 +23,7 @@ import (
 	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/lead"
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // Server is one running dqm instance.
