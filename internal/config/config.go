@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -306,7 +309,8 @@ func parse(data []byte, getenv func(string) (string, bool), files bool) (*Config
 			return nil, err
 		}
 		if root.kind != kObject {
-			return nil, fmt.Errorf("config: the top-level JSON value must be an object, got %s", root.kind)
+			line, col := lineCol(data, root.off)
+			return nil, fmt.Errorf("config: the top-level JSON value must be an object, got %s (line %d, column %d)", root.kind, line, col)
 		}
 		d := decoder{data: data, ps: &ps}
 		d.decode("", root, reflect.ValueOf(c).Elem())
@@ -359,10 +363,12 @@ func (ps problems) err() error {
 	}
 	lines := make([]string, 0, len(ps))
 	for _, p := range ps {
+		// Keys and messages may quote JSON keys or variable values: escape
+		// what would break "one line per problem".
 		if p.key == "" {
-			lines = append(lines, p.msg)
+			lines = append(lines, printable(p.msg))
 		} else {
-			lines = append(lines, p.key+": "+p.msg)
+			lines = append(lines, printable(p.key)+": "+printable(p.msg))
 		}
 	}
 	sort.Strings(lines)
@@ -373,4 +379,14 @@ func (ps problems) err() error {
 		}
 	}
 	return &ValidationError{Problems: out}
+}
+
+// printable returns s with control characters and invalid UTF-8 escaped as
+// in a Go string literal; other text is unchanged.
+func printable(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
