@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
 )
@@ -66,6 +67,7 @@ func securedConfig(t *testing.T) *config.Config {
 	cfg.NATS.Embedded.Users = []config.NATSUser{
 		{User: "svc", Password: svcPassword, Publish: []string{"db.demo.>"}, Subscribe: []string{"_INBOX.>"}},
 		{User: "ops", Password: opsPassword, Publish: []string{">"}, Subscribe: []string{">"}},
+		{User: "cached", Password: svcPassword, Publish: []string{"db.demo.>"}, Subscribe: []string{"_INBOX.>", "dqm.*.invalidate.>"}},
 	}
 	// A lease refreshed every ~100 s: its revision holds still during the test.
 	cfg.Databases["demo"].LeadTTLS = 300
@@ -114,6 +116,34 @@ func TestNATSEmbeddedPermissions(t *testing.T) {
 		res, err := c.Query(ctx, "demo", 55, ints("START", 1, "FINISH", 10), ingress.Queue("fast"))
 		if err != nil || !res.Success || res.RowCount != 10 {
 			t.Fatalf("query: %v %+v", err, res)
+		}
+	})
+
+	t.Run("a service with a near-cache", func(t *testing.T) {
+		var errs asyncErrs
+		nc, err := nats.Connect(url, nats.UserInfo("cached", svcPassword), nats.ErrorHandler(errs.handler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		c, err := ingress.NewClient(nc, ingress.WithCache(cache.New(100, 1<<20)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for i := range 2 {
+			res, err := c.Query(ctx, "demo", 3, nil, ingress.Queue("cache"), ingress.CacheFor(time.Minute), ingress.Tables("numbers"))
+			if err != nil || !res.Success || res.Cached != (i == 1) {
+				t.Fatalf("query %d: %v %+v", i, err, res)
+			}
+		}
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		errs.mu.Lock()
+		defer errs.mu.Unlock()
+		if len(errs.errs) > 0 {
+			t.Fatalf("async errors: %q", errs.errs)
 		}
 	})
 
