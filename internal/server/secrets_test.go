@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -273,4 +274,26 @@ func metricsText(t *testing.T, s *server.Server) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// A NATS URL or password that cannot connect is reported without the
+// secret it carries.
+func TestSecretsNATSConnectFailure(t *testing.T) {
+	const pw = "S3cret-nats-url-pw"
+	for _, n := range []config.NATS{
+		{URL: "nats://dqm:" + pw + "@127.0.0.1:1"},
+		{URL: "nats://127.0.0.1:1", User: "dqm", Password: pw},
+		{URL: "nats://127.0.0.1:1", Token: pw},
+	} {
+		cfg := testConfig(t)
+		cfg.NATS.URL, cfg.NATS.User, cfg.NATS.Password, cfg.NATS.Token = n.URL, n.User, n.Password, n.Token
+		buf := &syncBuffer{}
+		_, err := server.Start(context.Background(), cfg, slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		if err == nil {
+			t.Fatal("started without NATS")
+		}
+		if out := err.Error() + buf.String(); strings.Contains(out, pw) {
+			t.Errorf("secret in %s", out)
+		}
+	}
 }
