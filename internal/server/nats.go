@@ -72,7 +72,6 @@ func Embed(cfg config.NATS) (*Embedded, error) {
 			return nil, fmt.Errorf("nats.embedded.tls: %w", err)
 		}
 		opts.TLS, opts.TLSConfig, opts.TLSVerify = true, tc, t.CA != ""
-		opts.TLSTimeout = 2
 	}
 	if users := cfg.Embedded.Users; len(users) > 0 {
 		if e.password, err = randomPassword(); err != nil {
