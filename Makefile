@@ -23,6 +23,7 @@ test: lint
 	$(GO) test -race -count=1 -tags db2 ./engines/db2/ ./internal/server/ -run 'DB2'
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/params/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 5s ./internal/wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/config/
 
 test-short:
 	$(GO) test -count=1 $(PKGS)
@@ -46,6 +47,7 @@ staticcheck: $(STATICCHECK)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./internal/params/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 60s ./internal/wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./internal/config/
 
 ## bench: dqm vs the direct driver, same run; writes bench/results.json and
 ## bench/REPORT.md. Flags pass through: make bench BENCH_ARGS='-duration 3s

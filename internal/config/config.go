@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -58,12 +61,28 @@ type Cache struct {
 // in-process server listening on Listen and storing in StoreDir; any other
 // value is a client URL (or comma-separated list) and Listen and StoreDir are
 // ignored.
+//
+// User and Password, Token, NKeySeedFile and Credentials are the ways dqm's
+// connection authenticates (at most one); they are not used for an
+// instance's own connection to its embedded server, which authenticates as
+// an in-process user of its own (see Embedded), but they are what the CLI
+// presents when it reaches an embedded server at Listen.
 type NATS struct {
-	URL         string `json:"url"`
-	Listen      string `json:"listen"`
-	StoreDir    string `json:"store_dir"`
-	Credentials string `json:"credentials"` // optional path to a .creds file
-	TLS         TLS    `json:"tls"`
+	URL      string `json:"url"`
+	Listen   string `json:"listen"`
+	StoreDir string `json:"store_dir"`
+	User     string `json:"user"`
+	Password Secret `json:"password"`
+	Token    Secret `json:"token"`
+	// NKeySeedFile is the path of a file holding an NKey user seed (SU...).
+	NKeySeedFile string `json:"nkey_seed_file"`
+	Credentials  string `json:"credentials"` // optional path to a .creds file
+	// TLS is the client side: CA verifies the server (default: the system
+	// roots), Cert and Key are the client certificate. Verification cannot
+	// be turned off.
+	TLS TLS `json:"tls"`
+	// Embedded secures the embedded server; used only when URL is "embedded".
+	Embedded Embedded `json:"embedded"`
 	// ReplyPrefixes are the subject prefixes a request's reply inbox may
 	// start with (default _INBOX.); see schemas.CheckReplySubject.
 	ReplyPrefixes []string `json:"reply_prefixes"`
@@ -75,6 +94,25 @@ type TLS struct {
 	CA   string `json:"ca"`
 	Cert string `json:"cert"`
 	Key  string `json:"key"`
+}
+
+// Embedded secures the embedded nats-server. TLS is the server side: Cert
+// and Key are the server certificate, CA (optional) makes the server require
+// and verify client certificates. Users, when any are given, make the server
+// require authentication; each user may publish and subscribe only to the
+// subjects listed (an absent list allows nothing).
+type Embedded struct {
+	TLS   TLS        `json:"tls"`
+	Users []NATSUser `json:"users"`
+}
+
+// NATSUser is one user of the embedded server and its subject permissions
+// (NATS subjects, wildcards * and > allowed).
+type NATSUser struct {
+	User      string   `json:"user"`
+	Password  Secret   `json:"password"`
+	Publish   []string `json:"publish"`
+	Subscribe []string `json:"subscribe"`
 }
 
 // HTTP configures the ingress HTTP server.
@@ -223,7 +261,8 @@ type ValidationError struct {
 func (e *ValidationError) Error() string { return strings.Join(e.Problems, "\n") }
 
 // Load reads the configuration file at path and passes it to Parse with
-// os.LookupEnv. path "" means DefaultPath; if the file at DefaultPath does
+// os.LookupEnv; it also reports files named under nats (certificates,
+// credentials, the NKey seed) that do not exist. path "" means DefaultPath; if the file at DefaultPath does
 // not exist the result is Default() plus environment overrides. Any other
 // missing file is an error.
 func Load(path string) (*Config, error) {
@@ -237,7 +276,7 @@ func Load(path string) (*Config, error) {
 		}
 		data = nil
 	}
-	c, err := Parse(data, os.LookupEnv)
+	c, err := parse(data, os.LookupEnv, true)
 	var se *syntaxError
 	if errors.As(err, &se) {
 		se.file = path
@@ -269,6 +308,12 @@ func Load(path string) (*Config, error) {
 //
 // A nil getenv means an empty environment.
 func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
+	return parse(data, getenv, false)
+}
+
+// parse is Parse; with files, it also reports files named in the
+// configuration (certificates, credentials) that cannot be read.
+func parse(data []byte, getenv func(string) (string, bool), files bool) (*Config, error) {
 	if getenv == nil {
 		getenv = func(string) (string, bool) { return "", false }
 	}
@@ -280,7 +325,8 @@ func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 			return nil, err
 		}
 		if root.kind != kObject {
-			return nil, fmt.Errorf("config: the top-level JSON value must be an object, got %s", root.kind)
+			line, col := lineCol(data, root.off)
+			return nil, fmt.Errorf("config: the top-level JSON value must be an object, got %s (line %d, column %d)", root.kind, line, col)
 		}
 		d := decoder{data: data, ps: &ps}
 		d.decode("", root, reflect.ValueOf(c).Elem())
@@ -303,6 +349,9 @@ func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	var vs problems
 	c.validate(&vs)
+	if files {
+		c.NATS.checkFiles(&vs)
+	}
 	for _, p := range vs {
 		if !bad[p.key] {
 			ps = append(ps, p)
@@ -330,10 +379,12 @@ func (ps problems) err() error {
 	}
 	lines := make([]string, 0, len(ps))
 	for _, p := range ps {
+		// Keys and messages may quote JSON keys or variable values: escape
+		// what would break "one line per problem".
 		if p.key == "" {
-			lines = append(lines, p.msg)
+			lines = append(lines, printable(p.msg))
 		} else {
-			lines = append(lines, p.key+": "+p.msg)
+			lines = append(lines, printable(p.key)+": "+printable(p.msg))
 		}
 	}
 	sort.Strings(lines)
@@ -344,4 +395,14 @@ func (ps problems) err() error {
 		}
 	}
 	return &ValidationError{Problems: out}
+}
+
+// printable returns s with control characters and invalid UTF-8 escaped as
+// in a Go string literal; other text is unchanged.
+func printable(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }

@@ -12,8 +12,27 @@ const envPrefix = "DQM_"
 
 // envName returns the override variable for a key path:
 // [databases demo dsn] → DQM_DATABASES_DEMO_DSN.
+// An element of a list of objects is the path segment "[i]", which names
+// DQM_..._USERS_0_PASSWORD.
 func envName(path []string) string {
-	return envPrefix + strings.ToUpper(strings.Join(path, "_"))
+	parts := make([]string, len(path))
+	for i, p := range path {
+		parts[i] = strings.Trim(p, "[]")
+	}
+	return envPrefix + strings.ToUpper(strings.Join(parts, "_"))
+}
+
+// keyOf returns the key of a path as problems name it:
+// [nats embedded users [0] password] → nats.embedded.users[0].password.
+func keyOf(path []string) string {
+	var b strings.Builder
+	for i, p := range path {
+		if i > 0 && !strings.HasPrefix(p, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 // envApplier applies DQM_* overrides and {$env.NAME} substitution.
@@ -57,7 +76,7 @@ func (e *envApplier) override(path []string, v reflect.Value) bool {
 	if !ok {
 		return false
 	}
-	key := strings.Join(path, ".")
+	key := keyOf(path)
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(raw)
@@ -86,7 +105,7 @@ func (e *envApplier) override(path []string, v reflect.Value) bool {
 
 // substitute is a walk visitor that expands {$env.NAME} in strings.
 func (e *envApplier) substitute(path []string, v reflect.Value) bool {
-	key := strings.Join(path, ".")
+	key := keyOf(path)
 	from := ""
 	if name, ok := e.origin[key]; ok {
 		from = " (in " + name + ")"
@@ -179,6 +198,16 @@ func walk(path []string, v reflect.Value, visit func([]string, reflect.Value) bo
 			if name := jsonName(v.Type().Field(i)); name != "" {
 				changed = walk(child(name), v.Field(i), visit) || changed
 			}
+		}
+		return changed
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.Struct {
+			return visit(path, v)
+		}
+		// A list of objects: each element's fields are leaves of their own.
+		changed := false
+		for i := range v.Len() {
+			changed = walk(child(fmt.Sprintf("[%d]", i)), v.Index(i), visit) || changed
 		}
 		return changed
 	case reflect.Map:

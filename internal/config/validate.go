@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/dqmhq/dqm/schemas"
 )
 
 var (
@@ -27,42 +25,7 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) validate(ps *problems) {
-	n := c.NATS
-	switch {
-	case n.URL == "":
-		ps.add("nats.url", `required ("embedded" or a NATS server URL)`)
-	case n.URL == "embedded":
-		hostPort(ps, "nats.listen", n.Listen)
-		if n.StoreDir == "" {
-			ps.add("nats.store_dir", `required when nats.url is "embedded"`)
-		}
-	default:
-		for _, u := range strings.Split(n.URL, ",") {
-			if !validNATSURL(strings.TrimSpace(u)) {
-				// The URL may hold credentials: do not echo it.
-				ps.add("nats.url", `invalid URL (want "embedded" or nats://, tls://, ws:// or wss:// URLs, comma-separated)`)
-				break
-			}
-		}
-	}
-	if (n.TLS.Cert == "") != (n.TLS.Key == "") {
-		if n.TLS.Cert == "" {
-			ps.add("nats.tls.cert", "required when nats.tls.key is set")
-		} else {
-			ps.add("nats.tls.key", "required when nats.tls.cert is set")
-		}
-	}
-	if len(n.ReplyPrefixes) == 0 {
-		ps.add("nats.reply_prefixes", "at least one prefix required (default [\"_INBOX.\"])")
-	}
-	for i, p := range n.ReplyPrefixes {
-		// A prefix is checked as a subject would be, so a prefix that lets
-		// a reply reach the JetStream API, a queue or dqm's own subjects is
-		// refused at start.
-		if err := schemas.CheckReplySubject(p+"x", []string{p}); err != nil || !strings.HasSuffix(p, ".") {
-			ps.add(fmt.Sprintf("nats.reply_prefixes[%d]", i), "%q: want a subject prefix ending in \".\" outside $, db. and dqm. (e.g. _INBOX.)", p)
-		}
-	}
+	c.NATS.validate(ps)
 
 	h := c.HTTP
 	hostPort(ps, "http.listen", h.Listen)

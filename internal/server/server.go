@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -32,7 +31,7 @@ type Server struct {
 	log      *slog.Logger
 	instance string
 
-	ns     *natsserver.Server
+	ns     *Embedded
 	nc     *nats.Conn
 	client *ingress.Client
 	leads  map[string]*lead.Lead
@@ -74,12 +73,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		if err := os.MkdirAll(cfg.NATS.StoreDir, 0o755); err != nil {
 			return nil, err
 		}
-		if s.ns, err = StartEmbedded(cfg.NATS.Listen, cfg.NATS.StoreDir); err != nil {
+		if s.ns, err = Embed(cfg.NATS); err != nil {
 			return nil, err
 		}
 		log.Info("launch: embedded NATS ready", "url", s.ns.ClientURL())
 	}
-	if s.nc, err = Connect(cfg.NATS, s.ns, "dqm "+s.instance); err != nil {
+	if s.nc, err = Connect(cfg.NATS, s.ns, "dqm "+s.instance, nats.ErrorHandler(asyncErrors(log))); err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
 	}
 	js, err := jetstream.New(s.nc)
