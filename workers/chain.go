@@ -339,15 +339,41 @@ func (w *Worker) idempotency(next Handler) Handler {
 	}
 }
 
-// retry runs a deadlock or serialization failure once more: the whole
-// transaction was rolled back, so it is safe. A lost connection is never
-// retried (the write may have committed): run dropped it, it is a 503.
+// retry runs a request once more where that is safe:
+//   - a deadlock or serialization failure: the transaction was rolled
+//     back;
+//   - a connection found dead (reset, server restarted, idle connection
+//     killed): run dropped it, so the next run reconnects. A read runs
+//     again at once. A write runs again only when its idempotency record,
+//     read on the fresh connection, proves it did not commit; when the
+//     record says it did, it is answered as applied. A write without
+//     idempotency is never retried: it is a 503.
 func (w *Worker) retry(next Handler) Handler {
 	return func(ctx context.Context, r *Request) *Result {
 		res := next(ctx, r)
-		if res.Err != nil && engines.IsRetryable(res.Err) && !w.aborted() {
+		if res.Err == nil || w.aborted() {
+			return res
+		}
+		switch {
+		case engines.IsRetryable(res.Err):
 			w.log.Info("retrying once", "ref", r.Query.Ref, "request_id", r.Event.ID, "err", res.Err)
-			res = next(ctx, r)
+			return next(ctx, r)
+		case !engines.IsConnLost(res.Err):
+			return res
+		case !r.Query.Writes:
+			w.log.Info("connection lost; running the read again on a fresh connection", "ref", r.Query.Ref, "request_id", r.Event.ID)
+			return next(ctx, r)
+		case w.cfg.Idempotent:
+			done, err := w.applied(ctx, r.Event.ID)
+			if err != nil {
+				return res // still no connection: the first failure stands
+			}
+			if done {
+				return &Result{Reply: &schemas.Result{Success: true, QueryRef: r.Query.Ref, Database: r.Event.Database,
+					Description: r.Query.Description, Message: "applied before the connection was lost"}}
+			}
+			w.log.Info("connection lost; the write did not commit, running it again", "ref", r.Query.Ref, "request_id", r.Event.ID)
+			return next(ctx, r)
 		}
 		return res
 	}

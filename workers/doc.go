@@ -21,6 +21,8 @@
 //   - deadline: expired in the queue → 408; else it bounds the rest
 //   - resolve: catalog entry, parameters bound; its timeout bounds the rest
 //   - idempotency: a write already applied is answered from its record
-//   - retry: a deadlock or serialization failure runs once more
+//   - retry: a deadlock or serialization failure runs once more; after a
+//     lost connection a read runs again, a write only if its record
+//     shows it did not commit
 //   - execute: runs the statements (max_rows → 413), invalidates writes
 package workers

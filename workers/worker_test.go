@@ -220,30 +220,57 @@ func TestRetryOnce(t *testing.T) {
 	}
 }
 
-func TestConnLostDropped(t *testing.T) {
-	h := newHarness(t)
-	lost := true
-	h.e.script = func(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
-		if lost {
-			lost = false
-			return nil, &engines.DatabaseError{Code: schemas.CodeUnavailable, Message: "gone", Err: engines.ErrConnLost}
-		}
-		return rows(`[{"n":1}]`, 1)(ctx, stmts)
-	}
-	inbox := nats.NewInbox()
-	_, out := h.handle(request("lost-1", refRead, inbox, time.Time{}))
-	if _, body := reply(t, out, inbox); body["error"] != "unavailable" {
-		t.Fatalf("reply %v", body)
-	}
-	if _, runs := h.e.counts(); runs != 1 {
-		t.Fatalf("a lost connection is not retried: runs %d", runs)
-	}
-	_, out = h.handle(request("lost-2", refRead, inbox, time.Time{}))
-	if _, body := reply(t, out, inbox); body["success"] != true {
-		t.Fatalf("after reconnect %v", body)
-	}
-	if opens, _ := h.e.counts(); opens != 2 {
-		t.Fatalf("opens %d, want a reconnect", opens)
+// TestConnLost: a connection found dead is dropped and the next run
+// reconnects. A read runs again at once; a write runs again only when its
+// idempotency record shows it did not commit; a second loss is a 503.
+func TestConnLost(t *testing.T) {
+	lostErr := &engines.DatabaseError{Code: schemas.CodeUnavailable, Message: "gone", Err: engines.ErrConnLost}
+	for _, c := range []struct {
+		name string
+		ref  int64
+		// losses is how many runs fail; committed makes the first failing
+		// run commit before its connection dies.
+		losses    int
+		committed bool
+		want      any // success
+		runs      int
+		message   string
+	}{
+		{"read once", refRead, 1, false, true, 2, ""},
+		{"read twice", refRead, 2, false, false, 2, ""},
+		{"write not committed", refWrite, 1, false, true, 2, ""},
+		{"write committed", refWrite, 1, true, true, 1, "applied before the connection was lost"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			left := c.losses
+			h.e.script = func(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
+				if left > 0 {
+					left--
+					if c.committed {
+						h.e.mu.Lock()
+						h.e.applied["lost-"+c.name] = true
+						h.e.mu.Unlock()
+					}
+					return nil, lostErr
+				}
+				return rows(`[{"n":1}]`, 1)(ctx, stmts)
+			}
+			inbox := nats.NewInbox()
+			_, out := h.handle(request("lost-"+c.name, c.ref, inbox, time.Time{}))
+			_, body := reply(t, out, inbox)
+			if body["success"] != c.want || (c.want == false && body["error"] != "unavailable") {
+				t.Fatalf("reply %v", body)
+			}
+			if c.message != "" && body["message"] != c.message {
+				t.Fatalf("message %v", body["message"])
+			}
+			// Every loss drops the connection; whatever runs next (the
+			// query again, or the idempotency check) opens a fresh one.
+			if opens, runs := h.e.counts(); runs != c.runs || opens != 2 {
+				t.Fatalf("runs %d (want %d), opens %d (want 2)", runs, c.runs, opens)
+			}
+		})
 	}
 }
 
