@@ -86,6 +86,22 @@ type NATS struct {
 	// ReplyPrefixes are the subject prefixes a request's reply inbox may
 	// start with (default _INBOX.); see schemas.CheckReplySubject.
 	ReplyPrefixes []string `json:"reply_prefixes"`
+	// Sync is the embedded server's fsync policy for JetStream's files:
+	// "always" (fsync before every acknowledgement) or an interval such as
+	// "1s" (the default; nats-server's own default is 2m). See SyncPolicy.
+	Sync string `json:"sync"`
+}
+
+// SyncPolicy reads Sync: always, or the interval between fsyncs.
+func (n NATS) SyncPolicy() (always bool, every time.Duration, err error) {
+	if n.Sync == "always" {
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(n.Sync)
+	if err != nil || d <= 0 {
+		return false, 0, fmt.Errorf(`want "always" or a positive duration such as "1s"`)
+	}
+	return false, d, nil
 }
 
 // TLS holds optional PEM file paths for the NATS connection. Cert and Key

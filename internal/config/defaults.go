@@ -18,6 +18,7 @@ func Default() *Config {
 			Listen:        "127.0.0.1:4250",
 			StoreDir:      "./data/nats",
 			ReplyPrefixes: slices.Clone(schemas.DefaultReplyPrefixes),
+			Sync:          "1s",
 		},
 		HTTP: HTTP{
 			Listen:               "127.0.0.1:8080",

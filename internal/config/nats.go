@@ -23,6 +23,9 @@ func (n *NATS) validate(ps *problems) {
 		if n.StoreDir == "" {
 			ps.add("nats.store_dir", `required when nats.url is "embedded"`)
 		}
+		if _, _, err := n.SyncPolicy(); err != nil {
+			ps.add("nats.sync", "%q: %v", n.Sync, err)
+		}
 	default:
 		for _, u := range strings.Split(n.URL, ",") {
 			if !validNATSURL(strings.TrimSpace(u)) {

@@ -63,6 +63,11 @@ func Embed(cfg config.NATS) (*Embedded, error) {
 		NoSigs:     true,
 		MaxPayload: 8 << 20,
 	}
+	// Validated config has a valid policy; a hand-built one (tests, bench)
+	// may leave it empty: nats-server's own default then.
+	if always, every, err := cfg.SyncPolicy(); err == nil {
+		opts.SyncAlways, opts.SyncInterval = always, every
+	}
 	e := &Embedded{}
 	if t := cfg.Embedded.TLS; t.Cert != "" {
 		tc, err := natsserver.GenTLSConfig(&natsserver.TLSConfigOpts{
