@@ -88,7 +88,7 @@ func status(ctx context.Context, cfg *config.Config, args []string, stdout, stde
 	}
 	hbs, err := lead.ReadStatus(ctx, js, db)
 	if err == nil {
-		err = lead.WriteStatusTable(stdout, hbs)
+		err = writeStatusTable(stdout, hbs, time.Now())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "status:", err)
