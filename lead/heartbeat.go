@@ -37,23 +37,28 @@ func (h *heartbeat) run(ctx context.Context) error {
 	beat := time.NewTicker(h.every)
 	defer beat.Stop()
 	h.putStatus(ctx)
+	leading := false
 	for {
+		// The channel first, then the state: no change is missed.
 		leaderCh := h.leader.changed()
+		if now := h.leader.get(); now != leading {
+			leading = now
+			h.putStatus(ctx)
+			if leading {
+				h.publishBeat()
+				beat.Reset(h.every)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-put.C:
 			h.putStatus(ctx)
 		case <-beat.C:
-			if h.leader.get() {
+			if leading {
 				h.publishBeat()
 			}
 		case <-leaderCh:
-			h.putStatus(ctx)
-			if h.leader.get() {
-				h.publishBeat()
-				beat.Reset(h.every)
-			}
 		}
 	}
 }

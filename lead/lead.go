@@ -240,10 +240,8 @@ func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease) ([]job, error
 	if err != nil {
 		return nil, err
 	}
-	loader := newCatalogLoader(l.db, l.deps.Engine, l.deps.Host, l.deps.HostEngine)
-	loader.tables = sys
 	cat := &catalogReloader{
-		db: l.db.Name, loader: loader, conn: &l.conn, leader: &l.leader, current: &l.catalog,
+		db: l.db.Name, loader: newCatalogLoader(l.db, l.deps.Engine, l.deps.Host, l.deps.HostEngine), conn: &l.conn, leader: &l.leader, current: &l.catalog,
 		onChange: l.deps.OnCatalog, every: refresh, onLoad: l.launched.open, log: l.log,
 	}
 	if l.deps.Catalogs != nil {

@@ -86,9 +86,20 @@ func (p *planner) run(ctx context.Context) error {
 		case <-p.launched:
 		}
 	}
-	p.apply()
+	p.sync(ctx)
+	leading := false
 	for {
+		// The channel first, then the state: no change is missed.
 		leaderCh := p.leader.changed()
+		if now := p.leader.get(); now != leading {
+			leading = now
+			p.sync(ctx)
+		}
+		if now := time.Now(); leading && now.Sub(p.lastScale) >= scaleGap {
+			p.lastScale = now
+			p.scale(ctx, now)
+		}
+		p.apply()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -97,13 +108,7 @@ func (p *planner) run(ctx context.Context) error {
 		case <-refresh.C:
 			p.sync(ctx)
 		case <-leaderCh:
-			p.sync(ctx)
 		}
-		if now := time.Now(); p.leader.get() && now.Sub(p.lastScale) >= scaleGap {
-			p.lastScale = now
-			p.scale(ctx, now)
-		}
-		p.apply()
 	}
 }
 
