@@ -5,9 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
@@ -23,17 +28,34 @@ func CheckCatalog(ctx context.Context, db *config.Database, engine engines.Engin
 		return nil, fmt.Errorf("db %s: %w", db.Name, err)
 	}
 	defer conn.Close()
-	l := New(db, Deps{Engine: engine, Host: host, HostEngine: hostEngine})
-	l.readOnly = true
-	err = l.loadCatalog(ctx, conn)
-	return l.Catalog(), err
+	var hold connHolder
+	hold.set(conn)
+	return newCatalogLoader(db, engine, host, hostEngine).load(ctx, &hold)
 }
 
-// loadCatalog ensures the queries table exists (tier 1), then compiles the
-// entries of the table and of the catalog file, the table winning on a ref
-// both define.
-func (l *Lead) loadCatalog(ctx context.Context, conn engines.Conn) error {
-	engine := l.deps.Engine
+// catalogLoader compiles a database's catalog from its sources: its own
+// queries table (tier 1), its host's (tier 2), its catalog file; a ref
+// from an earlier source wins.
+type catalogLoader struct {
+	db       *config.Database
+	engine   engines.Engine
+	tables   tables
+	readHost func(ctx context.Context) ([]catalog.Entry, error) // nil without a host
+}
+
+func newCatalogLoader(db *config.Database, engine engines.Engine, host *config.Database, hostEngine engines.Engine) *catalogLoader {
+	l := &catalogLoader{db: db, engine: engine, tables: engineSystem{engine: engine, db: db}}
+	if host != nil {
+		l.readHost = func(ctx context.Context) ([]catalog.Entry, error) {
+			return readHost(ctx, db.Name, host, hostEngine)
+		}
+	}
+	return l
+}
+
+// load reads every source and compiles. The catalog is returned even with
+// an error: the entries that compiled are usable.
+func (l *catalogLoader) load(ctx context.Context, conn *connHolder) (*catalog.Catalog, error) {
 	var entries []catalog.Entry
 	seen := map[int64]bool{}
 	add := func(es []catalog.Entry) {
@@ -46,18 +68,16 @@ func (l *Lead) loadCatalog(ctx context.Context, conn engines.Conn) error {
 	}
 	var errs []error
 	if table := l.db.Catalog.Table; table != "" {
-		if !l.readOnly {
-			if err := l.ensureTables(ctx, conn); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		rows, err := engine.System().ReadCatalog(ctx, conn, table, l.db.Name, true)
+		err := conn.use(func(c engines.Conn) error {
+			es, err := l.tables.ReadCatalog(ctx, c, table, l.db.Name, true)
+			add(es)
+			return err
+		})
 		if err != nil {
 			errs = append(errs, err)
 		}
-		add(catalog.Entries(rows))
 	}
-	if l.deps.Host != nil {
+	if l.readHost != nil {
 		es, err := l.readHost(ctx)
 		if err != nil {
 			errs = append(errs, err)
@@ -71,103 +91,199 @@ func (l *Lead) loadCatalog(ctx context.Context, conn engines.Conn) error {
 		}
 		add(es)
 	}
-	cat, err := catalog.Compile(l.db.Name, engine.Name(), engine.Style(), l.db.DefaultTimeout(), entries)
+	cat, err := catalog.Compile(l.db.Name, l.engine.Name(), l.engine.Style(), l.db.DefaultTimeout(), entries, catalog.WithMaxRows(l.db.MaxRows))
 	if err != nil {
 		errs = append(errs, err)
 	}
-	old := l.catalog.Swap(cat)
-	l.log.Info("catalog loaded", "entries", cat.Len())
-	if old != nil {
-		if changed := catalog.Diff(old, cat); len(changed) > 0 {
-			l.log.Info("catalog changed", "refs", changed)
-			if l.deps.OnCatalog != nil {
-				l.deps.OnCatalog(l.db.Name, changed)
-			}
-		}
-	}
-	if l.IsLeader() {
-		l.publishCatalog(ctx, old, cat)
-	}
-	return errors.Join(errs...)
+	return cat, errors.Join(errs...)
 }
 
-// readHost reads this database's entries from its host's queries table.
-func (l *Lead) readHost(ctx context.Context) ([]catalog.Entry, error) {
-	host := l.deps.Host
-	conn, err := l.deps.HostEngine.Open(ctx, host.DSN.Reveal(), engines.Options{StmtCacheSize: 1})
+// readHost reads db's entries from its host's queries table.
+func readHost(ctx context.Context, db string, host *config.Database, hostEngine engines.Engine) ([]catalog.Entry, error) {
+	conn, err := hostEngine.Open(ctx, host.DSN.Reveal(), engines.Options{StmtCacheSize: 1})
 	if err != nil {
 		return nil, fmt.Errorf("catalog host %s: %w", host.Name, err)
 	}
 	defer conn.Close()
-	table := host.Catalog.Table
-	if table == "" {
-		table = "queries"
-	}
-	rows, err := l.deps.HostEngine.System().ReadCatalog(ctx, conn, table, l.db.Name, false)
-	return catalog.Entries(rows), err
+	return engineSystem{engine: hostEngine, db: host}.ReadCatalog(ctx, conn, hostTable(host), db, false)
 }
 
-// publishCatalog writes the catalog to KV dqm_catalog (<db>.<ref>) and
-// deletes refs that are gone.
-func (l *Lead) publishCatalog(ctx context.Context, old, cat *catalog.Catalog) {
-	kv := l.deps.Catalogs
-	if kv == nil {
+func hostTable(host *config.Database) string {
+	if t := host.Catalog.Table; t != "" {
+		return t
+	}
+	return "queries"
+}
+
+// catalogKV is KV dqm_catalog as the reloader uses it.
+type catalogKV interface {
+	Put(ctx context.Context, key string, value []byte) (uint64, error)
+	Delete(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error
+	ListKeysFiltered(ctx context.Context, filters ...string) (jetstream.KeyLister, error)
+}
+
+// catalogReloader is the catalog job. It loads the catalog on every new
+// connection and whenever its queries table (or the host's) changes, on
+// every instance; while this instance leads it keeps KV dqm_catalog equal
+// to the catalog: all of it when it takes the lease, and every change.
+type catalogReloader struct {
+	db       string
+	loader   *catalogLoader
+	conn     *connHolder
+	leader   *leaderState
+	current  *atomic.Pointer[catalog.Catalog]
+	kv       catalogKV // nil: not published
+	onChange func(db string, refs []int64)
+	reload   chan struct{} // a watched table changed
+	every    time.Duration // retry of a failed publish
+	onLoad   func()        // after every load (nil: nothing to tell)
+	subs     []*nats.Subscription
+	log      *slog.Logger
+
+	loaded    uint64 // the connection the catalog was last loaded on
+	pending   bool   // a reload was asked for
+	published bool   // KV holds the catalog (while leading)
+}
+
+// watch subscribes to the invalidations of the catalog's table and the
+// host's: the Lead's trigger events for them mean the catalog changed.
+func (r *catalogReloader) watch(nc *nats.Conn, db *config.Database, host *config.Database) error {
+	r.reload = make(chan struct{}, 1)
+	sub := func(db, table string) error {
+		s, err := nc.Subscribe(schemas.InvalidateSubject(db, subjectTable(table)), func(*nats.Msg) {
+			select {
+			case r.reload <- struct{}{}:
+			default:
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("db %s: catalog watch: %w", db, err)
+		}
+		r.subs = append(r.subs, s)
+		return nil
+	}
+	if t := db.Catalog.Table; t != "" {
+		if err := sub(db.Name, t); err != nil {
+			return err
+		}
+	}
+	if host != nil {
+		return sub(host.Name, hostTable(host))
+	}
+	return nil
+}
+
+func (r *catalogReloader) unwatch() {
+	for _, s := range r.subs {
+		s.Unsubscribe()
+	}
+	r.subs = nil
+}
+
+func (r *catalogReloader) run(ctx context.Context) error {
+	defer r.unwatch()
+	retry := time.NewTicker(orDefault(r.every, time.Second))
+	defer retry.Stop()
+	for {
+		leaderCh, connCh := r.leader.changed(), r.conn.changed()
+		r.step(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.reload:
+			r.pending = true
+		case <-leaderCh:
+		case <-connCh:
+		case <-retry.C:
+		}
+	}
+}
+
+func (r *catalogReloader) step(ctx context.Context) {
+	var old, cur *catalog.Catalog
+	if gen := r.conn.current(); gen != 0 && (r.pending || gen != r.loaded) {
+		r.pending, r.loaded = false, gen
+		cat, err := r.loader.load(ctx, r.conn)
+		if err != nil {
+			r.log.Error("catalog", "err", err)
+		}
+		old, cur = r.current.Swap(cat), cat
+		r.log.Info("catalog loaded", "entries", cat.Len())
+		if r.onLoad != nil {
+			r.onLoad()
+		}
+		if old != nil {
+			if changed := catalog.Diff(old, cat); len(changed) > 0 {
+				r.log.Info("catalog changed", "refs", changed)
+				if r.onChange != nil {
+					r.onChange(r.db, changed)
+				}
+			}
+		}
+	}
+	if !r.leader.get() {
+		r.published = false
 		return
 	}
+	if r.kv == nil {
+		return
+	}
+	if !r.published {
+		// Just took the lease: KV may hold another instance's (older)
+		// catalog, or nothing.
+		if cat := r.current.Load(); cat != nil {
+			r.published = r.sync(ctx, cat) == nil
+		}
+		return
+	}
+	if cur != nil && r.publish(ctx, old, cur) != nil {
+		r.published = false // sync all of it on the next retry
+	}
+}
+
+func (r *catalogReloader) key(ref int64) string { return r.db + "." + strconv.FormatInt(ref, 10) }
+
+// publish writes the catalog to KV dqm_catalog (<db>.<ref>) and deletes
+// the refs of old that are gone.
+func (r *catalogReloader) publish(ctx context.Context, old, cat *catalog.Catalog) error {
 	for _, ref := range cat.Refs() {
 		q, _ := cat.Lookup(ref)
 		b, _ := json.Marshal(q.Entry)
-		if _, err := kv.Put(ctx, l.db.Name+"."+strconv.FormatInt(ref, 10), b); err != nil {
-			l.log.Warn("publish catalog", "err", err)
-			return
+		if _, err := r.kv.Put(ctx, r.key(ref), b); err != nil {
+			r.log.Warn("publish catalog", "err", err)
+			return err
 		}
 	}
 	if old != nil {
 		for _, ref := range old.Refs() {
 			if _, ok := cat.Lookup(ref); !ok {
-				kv.Delete(ctx, l.db.Name+"."+strconv.FormatInt(ref, 10))
+				r.kv.Delete(ctx, r.key(ref))
 			}
 		}
 	}
+	return nil
 }
 
-// watchCatalog reloads the catalog on every instance when its table (or
-// the host's) changes: the Lead's trigger events invalidate it.
-func (l *Lead) watchCatalog() (stop func(), err error) {
-	var subs []*nats.Subscription
-	watch := func(db, table string) error {
-		sub, err := l.deps.NC.Subscribe(schemas.InvalidateSubject(db, subjectTable(table)), func(*nats.Msg) {
-			l.reload.Store(true)
-			l.pulled("")
-		})
-		subs = append(subs, sub)
+// sync publishes the whole catalog and deletes every other key of the
+// database.
+func (r *catalogReloader) sync(ctx context.Context, cat *catalog.Catalog) error {
+	if err := r.publish(ctx, nil, cat); err != nil {
 		return err
 	}
-	if t := l.db.Catalog.Table; t != "" {
-		err = watch(l.db.Name, t)
+	lister, err := r.kv.ListKeysFiltered(ctx, r.db+".*")
+	if err != nil {
+		return nil // nothing listed, nothing stale
 	}
-	if h := l.deps.Host; h != nil && err == nil {
-		table := h.Catalog.Table
-		if table == "" {
-			table = "queries"
+	var stale []string
+	for k := range lister.Keys() {
+		ref, err := strconv.ParseInt(strings.TrimPrefix(k, r.db+"."), 10, 64)
+		if _, ok := cat.Lookup(ref); err != nil || !ok {
+			stale = append(stale, k)
 		}
-		err = watch(h.Name, table)
 	}
-	return func() {
-		for _, s := range subs {
-			if s != nil {
-				s.Unsubscribe()
-			}
-		}
-	}, err
-}
-
-// ensureTables creates dqm's queries table if it is missing, and runs the
-// seed. A read-only user cannot: that is logged, and a table someone else
-// created is still read.
-func (l *Lead) ensureTables(ctx context.Context, conn engines.Conn) error {
-	if !l.db.Catalog.ManageTables {
-		return nil // the operator creates the tables
+	for _, k := range stale {
+		r.kv.Delete(ctx, k)
 	}
-	return l.deps.Engine.System().Setup(ctx, conn, l.db.Catalog.Table, l.deps.Seed)
+	r.log.Info("catalog published", "entries", cat.Len(), "stale", len(stale))
+	return nil
 }

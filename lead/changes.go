@@ -2,17 +2,20 @@ package lead
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/engines"
+	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -22,7 +25,6 @@ const (
 	changesMaxAge  = 7 * 24 * time.Hour
 	changesDedupe  = 2 * time.Hour // Nats-Msg-Id window: a crash between publish and mark re-publishes nothing
 	pruneEvery     = 10 * time.Minute
-	deliveredKeep  = time.Hour // delivered trigger_events kept this long before pruning
 	changeSourceFx = "/dqm/lead/"
 )
 
@@ -46,44 +48,104 @@ func EnsureChanges(ctx context.Context, js jetstream.JetStream) error {
 
 // watched are the tables whose changes the Lead publishes: the configured
 // trigger tables plus the catalog table, so an edited catalog reloads.
-func (l *Lead) watched() []string {
-	tables := append([]string(nil), l.db.Triggers.Tables...)
-	if t := l.db.Catalog.Table; t != "" && !slices.Contains(tables, t) {
+func watched(db *config.Database) []string {
+	tables := slices.Clone(db.Triggers.Tables)
+	if t := db.Catalog.Table; t != "" && !slices.Contains(tables, t) {
 		tables = append(tables, t)
 	}
 	return tables
 }
 
-// changes is the Lead's change publisher: triggers installed when it takes
-// the lease, then every wake-up (PostgreSQL NOTIFY) or poll publishes the
-// undelivered events in sequence order and marks exactly those delivered.
-type changes struct {
-	l         *Lead
-	installed bool
-	wake      <-chan struct{}
-	stopWake  context.CancelFunc
-	nextPoll  time.Time
-	nextPrune time.Time
+// changeSink is where change events go: JetStream (nats.go's JetStream).
+type changeSink interface {
+	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
 }
 
-// start installs the triggers and, on PostgreSQL, starts listening.
-func (c *changes) start(ctx context.Context, m *manager) error {
-	if c.installed || len(c.l.watched()) == 0 {
-		return nil
+// changePublisher is the change publisher job. While this instance leads
+// and holds a connection it installs the triggers (again on every new
+// connection), then on every wake-up (PostgreSQL NOTIFY) or poll publishes
+// the undelivered events in sequence order and marks exactly those
+// delivered; every pruneEvery it prunes.
+type changePublisher struct {
+	db         *config.Database
+	log        changeLog
+	conn       *connHolder
+	leader     *leaderState
+	sink       changeSink
+	invalidate func(*nats.Msg) error // core NATS: every cache
+	capturing  *atomic.Bool          // set while the triggers are installed
+	metrics    *metrics.Metrics
+	logger     *slog.Logger
+
+	installed uint64 // the connection the triggers were installed on; 0 if not
+	wake      <-chan struct{}
+	stopWake  context.CancelFunc
+	pruned    time.Time
+}
+
+func (c *changePublisher) run(ctx context.Context) error {
+	poll := time.NewTicker(orDefault(c.db.Triggers.PollInterval(), time.Second))
+	defer poll.Stop()
+	defer c.stop()
+	for {
+		leaderCh, connCh := c.leader.changed(), c.conn.changed()
+		c.step(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-poll.C:
+		case <-c.wake: // nil while not listening
+		case <-leaderCh:
+		case <-connCh:
+		}
 	}
-	sys := c.l.deps.Engine.System()
-	if err := sys.InstallTriggers(ctx, m.conn, c.l.db.DSN.Reveal(), c.l.watched()); err != nil {
+}
+
+// step does what is due now: start or stop capturing, publish, prune.
+func (c *changePublisher) step(ctx context.Context) {
+	gen := c.conn.current()
+	if !c.leader.get() || gen == 0 || gen != c.installed {
+		c.stop()
+	}
+	if !c.leader.get() || gen == 0 {
+		return
+	}
+	tables := watched(c.db)
+	if len(tables) > 0 && c.installed == 0 {
+		if err := c.start(ctx, gen, tables); err != nil {
+			c.logger.Warn("triggers", "err", err)
+			return
+		}
+	}
+	if c.installed != 0 {
+		if err := c.publish(ctx); err != nil {
+			c.logger.Warn("publish changes", "err", err)
+		}
+	}
+	if time.Since(c.pruned) >= pruneEvery {
+		c.pruned = time.Now()
+		if err := c.conn.use(func(conn engines.Conn) error { return c.log.Prune(ctx, conn) }); err != nil {
+			c.logger.Warn("prune", "err", err)
+		}
+	}
+}
+
+// start installs the triggers on connection gen and, where the engine has
+// one, starts listening for the wake-up.
+func (c *changePublisher) start(ctx context.Context, gen uint64, tables []string) error {
+	err := c.conn.use(func(conn engines.Conn) error { return c.log.Install(ctx, conn, tables) })
+	if err != nil {
 		return fmt.Errorf("install triggers: %w", err)
 	}
-	c.installed = true
-	c.l.capturing.Store(true)
-	c.l.log.Info("triggers installed", "tables", strings.Join(c.l.watched(), ","))
+	c.installed = gen
+	c.capturing.Store(true)
+	c.logger.Info("triggers installed", "tables", strings.Join(tables, ","))
 	wctx, cancel := context.WithCancel(ctx)
-	wake, err := sys.Wake(wctx, c.l.db.DSN.Reveal())
+	wake, err := c.log.Listen(wctx)
 	if err != nil || wake == nil {
 		cancel()
 		if err != nil {
-			c.l.log.Warn("LISTEN failed; polling only", "err", err)
+			c.logger.Warn("LISTEN failed; polling only", "err", err)
 		}
 		return nil
 	}
@@ -91,79 +153,57 @@ func (c *changes) start(ctx context.Context, m *manager) error {
 	return nil
 }
 
-// stop ends listening (on losing the lease or landing).
-func (c *changes) stop() {
+// stop ends capturing (on losing the lease or the connection, or landing).
+func (c *changePublisher) stop() {
 	if c.stopWake != nil {
 		c.stopWake()
 	}
-	c.wake, c.stopWake, c.installed = nil, nil, false
-	c.l.capturing.Store(false)
+	c.wake, c.stopWake, c.installed = nil, nil, 0
+	c.capturing.Store(false)
 }
 
-// due reports whether a poll is due.
-func (c *changes) due(now time.Time) bool { return !now.Before(c.nextPoll) }
-
 // publish sends every undelivered event, then marks the published ones.
-func (c *changes) publish(ctx context.Context, m *manager, now time.Time) error {
-	c.nextPoll = now.Add(c.l.db.Triggers.PollInterval())
-	sys := c.l.deps.Engine.System()
-	for {
-		events, err := sys.FetchEvents(ctx, m.conn, 0, changesBatch)
-		if err != nil || len(events) == 0 {
-			return err
-		}
-		var done []int64
-		for _, e := range events {
-			if err := c.publishOne(ctx, e); err != nil {
-				if len(done) > 0 {
-					sys.MarkDelivered(ctx, m.conn, done)
-				}
+func (c *changePublisher) publish(ctx context.Context) error {
+	return c.conn.use(func(conn engines.Conn) error {
+		for {
+			events, err := c.log.Fetch(ctx, conn, changesBatch)
+			if err != nil || len(events) == 0 {
 				return err
 			}
-			done = append(done, e.Seq)
+			var done []int64
+			for _, e := range events {
+				if err := c.publishOne(ctx, e); err != nil {
+					if len(done) > 0 {
+						c.log.MarkDelivered(ctx, conn, done)
+					}
+					return err
+				}
+				done = append(done, e.Seq)
+			}
+			if err := c.log.MarkDelivered(ctx, conn, done); err != nil {
+				return err
+			}
+			if len(events) < changesBatch {
+				return nil
+			}
 		}
-		if err := sys.MarkDelivered(ctx, m.conn, done); err != nil {
-			return err
-		}
-		if len(events) < changesBatch {
-			break
-		}
-	}
-	if !now.Before(c.nextPrune) {
-		c.nextPrune = now.Add(pruneEvery)
-		if err := sys.PruneEvents(ctx, m.conn, deliveredKeep); err != nil {
-			c.l.log.Warn("prune trigger events", "err", err)
-		}
-	}
-	return nil
+	})
 }
 
 // publishOne sends one event to the change stream (deduplicated by
 // <db>-<seq>) and its invalidation to every cache.
-func (c *changes) publishOne(ctx context.Context, e engines.Event) error {
-	db := c.l.db.Name
-	table := subjectTable(e.Table)
-	ch := schemas.Change{Database: db, Table: table, Op: e.Op, Data: e.Data, Timestamp: e.Time.UTC(), SequenceID: e.Seq}
-	data, _ := json.Marshal(ch)
-	id := db + "-" + strconv.FormatInt(e.Seq, 10)
-	msg := nats.NewMsg(schemas.ChangesSubject(db, table, e.Op))
-	msg.Header[schemas.HeaderSpecVersion] = []string{"1.0"}
-	msg.Header[schemas.HeaderType] = []string{schemas.TypeChange}
-	msg.Header[schemas.HeaderSource] = []string{changeSourceFx + db}
-	msg.Header[schemas.HeaderID] = []string{id}
-	msg.Header[schemas.HeaderTime] = []string{ch.Timestamp.Format(time.RFC3339Nano)}
-	msg.Header[schemas.HeaderSubject] = []string{table}
-	msg.Header[schemas.HeaderContentType] = []string{"application/json"}
-	msg.Data = data
-	if _, err := c.l.deps.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(id)); err != nil {
-		return fmt.Errorf("publish change %s: %w", id, err)
+func (c *changePublisher) publishOne(ctx context.Context, e engines.Event) error {
+	db, table := c.db.Name, subjectTable(e.Table)
+	msg := wire.NewChange(db, schemas.Change{Table: table, Op: e.Op, Data: e.Data, Timestamp: e.Time, SequenceID: e.Seq})
+	if _, err := c.sink.PublishMsg(ctx, msg, jetstream.WithMsgID(wire.ChangeID(db, e.Seq))); err != nil {
+		return fmt.Errorf("publish change %s: %w", wire.ChangeID(db, e.Seq), err)
 	}
-	inv, _ := json.Marshal(schemas.Invalidation{Database: db, Table: table, SequenceID: e.Seq})
-	if err := c.l.deps.NC.Publish(schemas.InvalidateSubject(db, table), inv); err != nil {
+	inv := wire.NewInvalidation(wire.ChangeSource(db), schemas.Invalidation{Database: db, Table: table, SequenceID: e.Seq})
+	if err := c.invalidate(inv); err != nil {
 		return fmt.Errorf("invalidate %s: %w", table, err)
 	}
-	if c.l.deps.Metrics != nil {
-		c.l.deps.Metrics.Changes.WithLabelValues(db, table).Inc()
+	if c.metrics != nil {
+		c.metrics.Changes.WithLabelValues(db, table).Inc()
 	}
 	return nil
 }
@@ -177,11 +217,10 @@ func subjectTable(t string) string {
 	return strings.ToLower(t)
 }
 
-// requestsKeep is how long applied write ids are remembered: far longer
-// than any redelivery (ack_wait × max_deliver).
-const requestsKeep = 24 * time.Hour
-
-// pruneRequests deletes old ids from dqm_requests.
-func pruneRequests(ctx context.Context, m *manager) error {
-	return m.deps.Engine.System().PruneRequests(ctx, m.conn, requestsKeep)
+// orDefault is d, or def when d is not positive (an unvalidated config).
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }

@@ -1,7 +1,9 @@
-// Package lead runs one database: it opens the Lead's connection, makes sure
-// the database's stream and consumers exist, loads the catalog, starts the
-// workers of each tag (00 is the Lead itself, carrying L and every tag with
-// max 0), reports readiness, and on landing stops them in order.
-//
-// The Lead does not execute client queries, except for the tags it keeps.
+// Package lead runs one database on this instance: its stream and
+// consumers (stream.go), its workers (pool.go; 00 is the Lead's own, with L
+// and every tag of max 0), and small jobs that Lead.Run starts and stops in
+// one errgroup: health (health.go), catalog (catalogs.go), lease
+// (lease.go), plan (plan.go), heartbeat (heartbeat.go), changes
+// (changes.go) and dead letters (deadletter.go). They share leaderState and
+// the connection (signal.go, conn.go); dqm's own statements are reached
+// only through system.go. The Lead runs no client query but its kept tags'.
 package lead

@@ -1,6 +1,7 @@
 package lead
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -31,12 +32,38 @@ func TestLabels(t *testing.T) {
 	}
 }
 
-func TestPlanAndLeadTags(t *testing.T) {
+// fakeWorker stands in for a workers.Worker in the pool: it runs until
+// stopped.
+type fakeWorker struct {
+	label string
+	tags  []string
+}
+
+func (w *fakeWorker) Run(ctx context.Context) error { <-ctx.Done(); return nil }
+func (w *fakeWorker) Label() string                 { return w.label }
+func (w *fakeWorker) Tags() []string                { return w.tags }
+func (w *fakeWorker) Stats() (uint64, uint64)       { return 0, 0 }
+
+// fakePool is the pool production uses, with fake workers labelled as
+// production labels them.
+func fakePool(t *testing.T, db *config.Database) *pool {
+	t.Helper()
+	p := newPool(context.Background(), func(n int, tags []string) worker {
+		return &fakeWorker{label: Label(db, n, tags), tags: tags}
+	})
+	t.Cleanup(p.stop)
+	return p
+}
+
+// TestLaunchPlan: the workers a lone instance starts — the Lead (00) with
+// its kept tags, then each tag's min workers (at least one while max > 0),
+// numbered from 01 in tag order S M F C.
+func TestLaunchPlan(t *testing.T) {
 	q := func(min, max int) config.Queue { return config.Queue{Min: min, Max: max} }
 	cases := []struct {
 		name   string
 		queues map[string]config.Queue
-		lead   string // labels of the launch plan
+		labels string
 	}{
 		{"default: one child per tag", map[string]config.Queue{"slow": q(1, 1), "medium": q(1, 1), "fast": q(1, 1), "cache": q(1, 1)},
 			"[DQM-Db-00-L DQM-Db-01-S DQM-Db-02-M DQM-Db-03-F DQM-Db-04-C]"},
@@ -50,12 +77,17 @@ func TestPlanAndLeadTags(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			db := &config.Database{Name: "db", Queues: c.queues}
+			pool := fakePool(t, db)
+			pool.start(0, "lead", LeadTags(db))
+			p := newPlanner(db, "a")
+			p.pool = pool
+			p.apply()
 			var labels []string
-			for _, w := range Plan(db) {
-				labels = append(labels, w.Label)
+			for _, w := range pool.all() {
+				labels = append(labels, w.Label())
 			}
-			if got := fmt.Sprint(labels); got != c.lead {
-				t.Errorf("plan %s, want %s", got, c.lead)
+			if got := fmt.Sprint(labels); got != c.labels {
+				t.Errorf("launch %s, want %s", got, c.labels)
 			}
 		})
 	}

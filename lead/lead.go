@@ -2,18 +2,16 @@ package lead
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"slices"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dqmhq/dqm/engines"
+	"github.com/dqmhq/dqm/internal/backoff"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/metrics"
@@ -21,7 +19,7 @@ import (
 	"github.com/dqmhq/dqm/workers"
 )
 
-// Connection states of a database (CONTRACT §8).
+// Connection states of a database.
 const (
 	StateConnecting   = "CONNECTING"
 	StateConnected    = "CONNECTED"
@@ -58,6 +56,9 @@ type Deps struct {
 	// OnCatalog is told which refs a reload added, changed or removed, so
 	// the instance drops their cached results.
 	OnCatalog func(db string, refs []int64)
+	// ReplyPrefixes are the subjects a dead-letter notice may go to
+	// (config nats.reply_prefixes; default schemas.DefaultReplyPrefixes).
+	ReplyPrefixes []string
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -69,23 +70,22 @@ type Lead struct {
 	deps Deps
 	log  *slog.Logger
 
-	catalog   atomic.Pointer[catalog.Catalog]
-	state     atomic.Value // string
-	beat      atomic.Value // time.Time of the last successful check
-	leader    atomic.Bool
+	catalog atomic.Pointer[catalog.Catalog]
+	state   atomic.Value // string
+	beat    atomic.Value // time.Time of the last successful check
+	leader  leaderState
+	conn    connHolder
+	planner *planner
+	// launched opens when the first connect attempt has ended, with the
+	// catalog loaded if it connected: the children start then, as in the
+	// seed's launch order.
+	launched  *gate
 	nudge     chan struct{}
 	lastNudge atomic.Int64 // unix nanos of the last nudge sent
 	pool      atomic.Pointer[pool]
-	reload    atomic.Bool
-	readOnly  bool // CheckCatalog: read the catalog, create nothing
 	// capturing is set while this instance leads and its triggers are
 	// installed: changes from then on are published.
 	capturing atomic.Bool
-
-	mu      sync.Mutex
-	plan    map[string]int // desired workers per tag, cluster-wide
-	members []string       // live instances of this database, sorted
-	lag     map[string]Load
 }
 
 // New returns the Lead of db; Run starts it.
@@ -96,17 +96,10 @@ func New(db *config.Database, deps Deps) *Lead {
 	if deps.Tick <= 0 {
 		deps.Tick = 250 * time.Millisecond
 	}
-	l := &Lead{db: db, deps: deps, nudge: make(chan struct{}, 1), lag: map[string]Load{}}
+	l := &Lead{db: db, deps: deps, nudge: make(chan struct{}, 1), planner: newPlanner(db, deps.Instance), launched: newGate()}
 	l.log = deps.Logger.With("db", db.Name, "queue", Label(db, 0, LeadTags(db)))
 	l.state.Store(StateConnecting)
 	l.beat.Store(time.Time{})
-	l.plan = map[string]int{}
-	for _, t := range db.Tags() {
-		if q := db.Queues[t]; q.Max > 0 {
-			// A tag starts with at least one worker, as in the seed.
-			l.plan[t] = max(q.Min, 1)
-		}
-	}
 	return l
 }
 
@@ -123,11 +116,7 @@ func (l *Lead) LastHeartbeat() time.Time { return l.beat.Load().(time.Time) }
 func (l *Lead) Ready() bool { return l.State() == StateConnected && l.Catalog() != nil }
 
 // Desired is the Lead's plan for a tag: workers across all instances.
-func (l *Lead) Desired(tag string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.plan[tag]
-}
+func (l *Lead) Desired(tag string) int { return l.planner.desired(tag) }
 
 // Workers is how many workers of tag run on this instance.
 func (l *Lead) Workers(tag string) int {
@@ -142,10 +131,32 @@ func (l *Lead) Workers(tag string) int {
 func (l *Lead) Capturing() bool { return l.capturing.Load() }
 
 // IsLeader reports whether this instance holds the database's lease.
-func (l *Lead) IsLeader() bool { return l.leader.Load() }
+func (l *Lead) IsLeader() bool { return l.leader.get() }
 
 // Engine is the engine's name.
 func (l *Lead) Engine() string { return l.deps.Engine.Name() }
+
+// Queues describes this instance's workers of the database.
+func (l *Lead) Queues() []schemas.QueueStatus {
+	p := l.pool.Load()
+	if p == nil {
+		return nil
+	}
+	plan, lag := l.planner.snapshot()
+	var out []schemas.QueueStatus
+	for _, w := range p.all() {
+		processed, failed := w.Stats()
+		// Tags is [] for a Lead worker that serves none, never null.
+		qs := schemas.QueueStatus{Label: w.Label(), Tags: append([]string{}, w.Tags()...), Processed: processed, Failed: failed}
+		for _, t := range w.Tags() {
+			qs.Workers += plan[t]
+			qs.Pending += lag[t].Pending
+			qs.AckPending += lag[t].AckPending
+		}
+		out = append(out, qs)
+	}
+	return out
+}
 
 func (l *Lead) setState(s string) {
 	if old := l.state.Swap(s); old != s {
@@ -156,11 +167,18 @@ func (l *Lead) setState(s string) {
 	}
 }
 
+// job is one of the Lead's loops, run until ctx ends.
+type job interface {
+	run(ctx context.Context) error
+}
+
 // Run launches the database in the seed's order — stream and consumers,
-// connection, catalog, workers — and manages it until ctx ends; then it
-// lands: it gives up the lease, stops the workers (each finishes what it
-// runs), and closes the Lead's connection. A database that cannot be
-// reached does not fail Run: it stays not ready while the Lead retries.
+// workers, then the jobs: health (connection), catalog, lease, plan,
+// heartbeat, changes, dead letters — and runs them until ctx ends; then
+// it lands: it gives up the lease, deletes its status, stops the workers
+// (each finishes what it runs), and closes the Lead's connection. A
+// database that cannot be reached does not fail Run: it stays not ready
+// while the health job retries.
 func (l *Lead) Run(ctx context.Context) error {
 	st, err := EnsureStream(ctx, l.deps.JS, l.db)
 	if err != nil {
@@ -169,7 +187,7 @@ func (l *Lead) Run(ctx context.Context) error {
 	l.log.Info("launch: stream and consumers ready", "stream", schemas.StreamName(l.db.Name))
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
-	pool := newPool(workerCtx, func(n int, tags []string) *workers.Worker {
+	pool := newPool(workerCtx, func(n int, tags []string) worker {
 		return workers.New(workers.Config{
 			Database: l.db.Name, Label: Label(l.db, n, tags), Tags: tags,
 			Engine: l.deps.Engine, DSN: l.db.DSN.Reveal(),
@@ -177,26 +195,24 @@ func (l *Lead) Run(ctx context.Context) error {
 			Catalog: l.Catalog, NC: l.deps.NC, Stream: st,
 			Source: "/dqm/" + l.deps.Instance, Logger: l.deps.Logger,
 			Observe: l.observe, Pulled: l.pulled,
-			Idempotent: l.db.IdempotentWrites, Style: l.deps.Engine.Style(),
+			Idempotent: l.db.IdempotentWrites, ReplyPrefixes: l.deps.ReplyPrefixes, Metrics: l.deps.Metrics,
 			AckWait: l.db.AckWait(), Abort: l.deps.Abort,
 		})
 	})
 	l.pool.Store(pool)
-	stopDLQ, err := DeadLetters(ctx, l.deps.NC, st, l.db.Name, "/dqm/"+l.deps.Instance, l.log)
-	if err != nil {
-		return err
-	}
-	defer stopDLQ()
-	stopReload, err := l.watchCatalog()
-	if err != nil {
-		return err
-	}
-	defer stopReload()
 	lease := NewLease(l.deps.Leaders, l.db.Name, l.deps.Instance)
-	m := &manager{Lead: l, st: st, pool: pool, lease: lease, scalers: map[string]*Scaler{}, consumers: map[string]jetstream.Consumer{}}
-	m.changes = &changes{l: l}
-	m.run(ctx)
-	m.changes.stop()
+	jobs, err := l.jobs(st, pool, lease)
+	if err != nil {
+		return err
+	}
+	pool.start(0, "lead", LeadTags(l.db))
+	g, gctx := errgroup.WithContext(ctx)
+	for _, j := range jobs {
+		g.Go(func() error { return j.run(gctx) })
+	}
+	if err := g.Wait(); err != nil {
+		l.log.Error("lead job", "err", err)
+	}
 	// Landing: hand the lead over at once, then stop fetching and finish.
 	l.log.Info("landing: release lease, stop workers")
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -205,17 +221,122 @@ func (l *Lead) Run(ctx context.Context) error {
 		l.deps.Status.Delete(rctx, l.statusKey())
 	}
 	cancel()
-	l.leader.Store(false)
+	l.leader.set(false)
 	pool.stop()
-	if m.conn != nil {
-		m.conn.Close()
+	if conn := l.conn.take(); conn != nil {
+		conn.Close()
 	}
 	l.setState(StateDisconnected)
 	l.log.Info("landing: database landed")
 	return nil
 }
 
+// jobs builds the Lead's jobs. Those that subscribe do it here, so a
+// failure stops Run before anything runs.
+func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease) ([]job, error) {
+	sys := engineSystem{engine: l.deps.Engine, db: l.db, seed: l.deps.Seed}
+	refresh := max(l.db.LeadTTL()/3, 100*time.Millisecond)
+	every := orDefault(l.db.Heartbeat(), 30*time.Second)
+	dlq, err := newDeadLetters(l.deps.NC, st, l.db.Name, "/dqm/"+l.deps.Instance, l.deps.ReplyPrefixes, l.log)
+	if err == nil {
+		dlq.metrics = l.deps.Metrics
+	}
+	if err != nil {
+		return nil, err
+	}
+	cat := &catalogReloader{
+		db: l.db.Name, loader: newCatalogLoader(l.db, l.deps.Engine, l.deps.Host, l.deps.HostEngine), conn: &l.conn, leader: &l.leader, current: &l.catalog,
+		onChange: l.deps.OnCatalog, every: refresh, onLoad: l.launched.open, log: l.log,
+	}
+	if l.deps.Catalogs != nil {
+		cat.kv = l.deps.Catalogs
+	}
+	if err := cat.watch(l.deps.NC, l.db, l.deps.Host); err != nil {
+		cat.unwatch()
+		dlq.sub.Unsubscribe()
+		return nil, err
+	}
+	p := l.planner
+	p.plans, p.leader, p.pool, p.nudge, p.launched = l.deps.Leaders, &l.leader, pool, l.nudge, l.launched.wait()
+	p.loads = &consumerLoads{st: st, db: l.db.Name}
+	p.tick, p.refresh, p.metrics, p.log = l.deps.Tick, refresh, l.deps.Metrics, l.log
+	hb := &heartbeat{
+		status: l.heartbeat, key: l.statusKey(), publish: l.deps.NC.Publish,
+		subject: schemas.HeartbeatSubject(l.db.Name), leader: &l.leader,
+		refresh: refresh, every: every, onPut: l.countCache, log: l.log,
+	}
+	if l.deps.Status != nil {
+		hb.kv, p.members = l.deps.Status, l.deps.Status
+	}
+	return []job{
+		&health{
+			open: func(ctx context.Context) (engines.Conn, error) {
+				return l.deps.Engine.Open(ctx, l.db.DSN.Reveal(), engines.Options{StmtCacheSize: l.db.StmtCacheSize})
+			},
+			tables: sys, conn: &l.conn, every: every,
+			backoff: backoff.Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second},
+			state:   l.setState, checked: l.checked, log: l.log,
+		},
+		cat,
+		&leaseJob{lease: lease, leader: &l.leader, every: refresh, onChange: l.leaderChanged, log: l.log},
+		p,
+		hb,
+		&changePublisher{
+			db: l.db, log: sys, conn: &l.conn, leader: &l.leader, sink: l.deps.JS,
+			invalidate: l.deps.NC.PublishMsg, capturing: &l.capturing, metrics: l.deps.Metrics, logger: l.log,
+		},
+		dlq,
+	}, nil
+}
+
 func (l *Lead) statusKey() string { return l.db.Name + "." + l.deps.Instance }
+
+// heartbeat is this instance's status for KV and, from the Lead, the
+// heartbeat subject.
+func (l *Lead) heartbeat() schemas.Heartbeat {
+	hb := schemas.Heartbeat{
+		Database: l.db.Name, Instance: l.deps.Instance, Leader: l.IsLeader(), State: l.State(), Time: time.Now().UTC(),
+	}
+	if c := l.Catalog(); c != nil {
+		hb.CatalogEntries = c.Len()
+	}
+	if l.deps.CacheEntries != nil {
+		hb.CacheEntries = l.deps.CacheEntries(l.db.Name)
+	}
+	hb.Queues = l.Queues()
+	return hb
+}
+
+// checked records a health check: the heartbeat time and the metric.
+func (l *Lead) checked(ok bool) {
+	result := "error"
+	if !ok {
+		l.launched.open() // the workers start; they answer "not ready" meanwhile
+	} else {
+		result = "ok"
+		l.beat.Store(time.Now())
+	}
+	if l.deps.Metrics != nil {
+		l.deps.Metrics.Heartbeats.WithLabelValues(l.db.Name, result).Inc()
+	}
+}
+
+func (l *Lead) leaderChanged(held bool) {
+	if held {
+		l.log.Info("took the Lead lease")
+	} else {
+		l.log.Info("lost the Lead lease")
+	}
+	if l.deps.Metrics != nil {
+		l.deps.Metrics.Leader.WithLabelValues(l.db.Name).Set(map[bool]float64{true: 1}[held])
+	}
+}
+
+func (l *Lead) countCache() {
+	if l.deps.Metrics != nil && l.deps.CacheEntries != nil {
+		l.deps.Metrics.CacheEntries.WithLabelValues(l.db.Name).Set(float64(l.deps.CacheEntries(l.db.Name)))
+	}
+}
 
 func (l *Lead) observe(tag string, code schemas.Code, queued, ran time.Duration) {
 	if l.deps.Metrics != nil {
@@ -223,11 +344,7 @@ func (l *Lead) observe(tag string, code schemas.Code, queued, ran time.Duration)
 	}
 }
 
-// nudgeGap is the least time between two nudges: under load every pulled
-// request would otherwise wake the Lead's loop.
-const nudgeGap = 100 * time.Millisecond
-
-// pulled nudges the scaler: a request was just taken off a queue.
+// pulled nudges the planner: a request was just taken off a queue.
 func (l *Lead) pulled(string) {
 	now := time.Now().UnixNano()
 	last := l.lastNudge.Load()
@@ -237,389 +354,5 @@ func (l *Lead) pulled(string) {
 	select {
 	case l.nudge <- struct{}{}:
 	default:
-	}
-}
-
-// manager is the state of one Run.
-type manager struct {
-	*Lead
-	st        jetstream.Stream
-	pool      *pool
-	lease     *Lease
-	conn      engines.Conn
-	backoff   Backoff
-	retryAt   time.Time
-	scalers   map[string]*Scaler
-	consumers map[string]jetstream.Consumer // per tag, looked up once
-	changes   *changes
-}
-
-func (m *manager) run(ctx context.Context) {
-	refresh := max(m.db.LeadTTL()/3, 100*time.Millisecond)
-	tick := time.NewTicker(m.deps.Tick)
-	defer tick.Stop()
-	var nextCheck, nextRefresh, nextBeat, nextPrune, lastScale time.Time
-	scaleGap := min(m.deps.Tick, nudgeGap)
-	m.backoff = Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second}
-	m.pool.start(0, "lead", LeadTags(m.db))
-	for {
-		now := time.Now()
-		if m.conn == nil && !now.Before(m.retryAt) {
-			m.connect(ctx)
-			nextCheck = now.Add(m.db.Heartbeat())
-		} else if m.conn != nil && !now.Before(nextCheck) {
-			m.check(ctx)
-			nextCheck = now.Add(m.db.Heartbeat())
-		}
-		m.apply()
-		if !now.Before(nextRefresh) {
-			m.refresh(ctx)
-			nextRefresh = now.Add(refresh)
-		}
-		if m.conn != nil && m.reload.Swap(false) {
-			if err := m.loadCatalog(ctx, m.conn); err != nil {
-				m.log.Error("catalog reload", "err", err)
-			}
-		}
-		woken := false
-		if m.IsLeader() {
-			// Nudges come with every pulled request; reading four consumers'
-			// info for each would compete with the requests themselves.
-			if now.Sub(lastScale) >= scaleGap {
-				lastScale = now
-				m.scale(ctx, now)
-				m.apply()
-			}
-			if !now.Before(nextBeat) {
-				m.publishHeartbeat()
-				nextBeat = now.Add(m.db.Heartbeat())
-			}
-			m.publishChanges(ctx, now, false)
-			if m.conn != nil && m.db.Catalog.ManageTables && !now.Before(nextPrune) {
-				nextPrune = now.Add(pruneEvery)
-				if err := pruneRequests(ctx, m); err != nil {
-					m.log.Warn("prune dqm_requests", "err", err)
-				}
-			}
-		} else if m.changes.installed {
-			m.changes.stop()
-		}
-		// Polling engines poll on their own interval, which may be shorter
-		// than the tick.
-		var poll <-chan time.Time
-		var pt *time.Timer
-		if m.changes.installed {
-			pt = time.NewTimer(time.Until(m.changes.nextPoll))
-			poll = pt.C
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-m.nudge:
-		case <-poll:
-		case <-m.changes.wake:
-			woken = true
-		}
-		if pt != nil {
-			pt.Stop()
-		}
-		if woken && m.IsLeader() {
-			m.publishChanges(ctx, time.Now(), true)
-		}
-	}
-}
-
-// connect opens the Lead's connection and loads the catalog; on failure
-// the next attempt waits a capped exponential backoff with jitter.
-func (m *manager) connect(ctx context.Context) {
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	conn, err := m.deps.Engine.Open(cctx, m.db.DSN.Reveal(), engines.Options{StmtCacheSize: m.db.StmtCacheSize})
-	if err != nil {
-		m.setState(StateError)
-		wait := m.backoff.Next()
-		m.retryAt = time.Now().Add(wait)
-		m.log.Warn("connect failed", "err", err, "retry_in", wait.Round(time.Millisecond))
-		m.countBeat("error")
-		return
-	}
-	m.conn = conn
-	m.backoff.Reset()
-	m.beat.Store(time.Now())
-	m.countBeat("ok")
-	if err := m.loadCatalog(ctx, conn); err != nil {
-		m.log.Error("catalog", "err", err)
-	}
-	m.setState(StateConnected)
-}
-
-// publishChanges runs the change publisher when the Lead holds a
-// connection: at once on a wake-up, else every poll interval.
-func (m *manager) publishChanges(ctx context.Context, now time.Time, woken bool) {
-	if m.conn == nil {
-		return
-	}
-	if err := m.changes.start(ctx, m); err != nil {
-		m.log.Warn("triggers", "err", err)
-		return
-	}
-	if !m.changes.installed || (!woken && !m.changes.due(now)) {
-		return
-	}
-	if err := m.changes.publish(ctx, m, now); err != nil {
-		m.log.Warn("publish changes", "err", err)
-	}
-}
-
-// check pings the connection: the seed's heartbeat check.
-func (m *manager) check(ctx context.Context) {
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	err := m.conn.Ping(pctx)
-	cancel()
-	if err != nil {
-		m.log.Warn("heartbeat check failed; reconnecting", "err", err)
-		m.countBeat("error")
-		m.setState(StateError)
-		m.conn.Close()
-		m.conn = nil
-		m.changes.stop()
-		m.retryAt = time.Now().Add(m.backoff.Next())
-		return
-	}
-	m.countBeat("ok")
-	m.beat.Store(time.Now())
-	m.setState(StateConnected)
-}
-
-func (m *manager) countBeat(result string) {
-	if m.deps.Metrics != nil {
-		m.deps.Metrics.Heartbeats.WithLabelValues(m.db.Name, result).Inc()
-	}
-}
-
-// refresh renews or takes the lease, writes this instance's status (which
-// is also its membership), and reads the members and, if not leading, the
-// Lead's plan.
-func (m *manager) refresh(ctx context.Context) {
-	held, err := m.lease.Try(ctx)
-	if err != nil {
-		m.log.Warn("lease", "err", err)
-	}
-	if was := m.leader.Swap(held); was != held {
-		if held {
-			m.log.Info("took the Lead lease")
-		} else {
-			m.log.Info("lost the Lead lease")
-		}
-		if m.deps.Metrics != nil {
-			m.deps.Metrics.Leader.WithLabelValues(m.db.Name).Set(map[bool]float64{true: 1}[held])
-		}
-	}
-	if m.deps.Metrics != nil && m.deps.CacheEntries != nil {
-		m.deps.Metrics.CacheEntries.WithLabelValues(m.db.Name).Set(float64(m.deps.CacheEntries(m.db.Name)))
-	}
-	if m.deps.Status != nil {
-		b, _ := json.Marshal(m.heartbeat())
-		if _, err := m.deps.Status.Put(ctx, m.statusKey(), b); err != nil {
-			m.log.Warn("status", "err", err)
-		}
-		m.readMembers(ctx)
-	}
-	if held {
-		m.writePlan(ctx)
-	} else {
-		m.readPlan(ctx)
-	}
-}
-
-func (m *manager) readMembers(ctx context.Context) {
-	lister, err := m.deps.Status.ListKeysFiltered(ctx, m.db.Name+".*")
-	if err != nil {
-		return
-	}
-	var members []string
-	for k := range lister.Keys() {
-		members = append(members, strings.TrimPrefix(k, m.db.Name+"."))
-	}
-	slices.Sort(members)
-	m.mu.Lock()
-	m.members = members
-	m.mu.Unlock()
-}
-
-func (m *manager) planKey() string { return m.db.Name + ".plan" }
-
-func (m *manager) writePlan(ctx context.Context) {
-	m.mu.Lock()
-	p := schemas.Plan{Leader: m.deps.Instance, Workers: maps(m.plan), Time: time.Now().UTC()}
-	m.mu.Unlock()
-	b, _ := json.Marshal(p)
-	if _, err := m.deps.Leaders.Put(ctx, m.planKey(), b); err != nil {
-		m.log.Warn("plan", "err", err)
-	}
-}
-
-func (m *manager) readPlan(ctx context.Context) {
-	e, err := m.deps.Leaders.Get(ctx, m.planKey())
-	if err != nil {
-		return // no Lead yet: keep the last plan (min counts at start)
-	}
-	var p schemas.Plan
-	if json.Unmarshal(e.Value(), &p) == nil && p.Workers != nil {
-		m.mu.Lock()
-		m.plan = p.Workers
-		m.mu.Unlock()
-	}
-}
-
-func maps(in map[string]int) map[string]int {
-	out := make(map[string]int, len(in))
-	for k, v := range in {
-		out[k] = v
-	}
-	return out
-}
-
-// scale reads each tag's consumer and lets its scaler decide; a changed
-// plan is logged, counted and written at once.
-func (m *manager) scale(ctx context.Context, now time.Time) {
-	changed := false
-	for _, tag := range m.db.Tags() {
-		q := m.db.Queues[tag]
-		if q.Max == 0 {
-			continue
-		}
-		if q.Min == q.Max && m.plan[tag] == q.Max {
-			continue // nothing to decide
-		}
-		cons := m.consumers[tag]
-		if cons == nil {
-			c, err := m.st.Consumer(ctx, schemas.ConsumerName(m.db.Name, tag))
-			if err != nil {
-				continue
-			}
-			m.consumers[tag], cons = c, c
-		}
-		info, err := cons.Info(ctx)
-		if err != nil {
-			continue
-		}
-		s := m.scalers[tag]
-		if s == nil {
-			s = &Scaler{UpEvery: m.deps.Tick, DownAfter: m.db.ScaleDownAfter()}
-			m.scalers[tag] = s
-		}
-		m.mu.Lock()
-		cur := m.plan[tag]
-		load := Load{Pending: info.NumPending, AckPending: info.NumAckPending, Workers: cur, Min: q.Min, Max: q.Max}
-		m.lag[tag] = load
-		n, why := s.Decide(now, load)
-		if n != cur {
-			m.plan[tag] = n
-			changed = true
-		}
-		m.mu.Unlock()
-		if mt := m.deps.Metrics; mt != nil {
-			mt.Lag.WithLabelValues(m.db.Name, tag).Set(float64(load.Lag()))
-			mt.Desired.WithLabelValues(m.db.Name, tag).Set(float64(n))
-		}
-		if n != cur {
-			dir := "up"
-			if n < cur {
-				dir = "down"
-			}
-			m.log.Info("scale", "tag", tag, "from", cur, "to", n, "reason", why,
-				"pending", load.Pending, "ack_pending", load.AckPending)
-			if m.deps.Metrics != nil {
-				m.deps.Metrics.ScaleDecisions.WithLabelValues(m.db.Name, tag, dir).Inc()
-			}
-		}
-	}
-	if changed {
-		m.writePlan(ctx)
-	}
-}
-
-// apply runs this instance's share of the plan.
-func (m *manager) apply() {
-	m.mu.Lock()
-	members := m.members
-	idx := slices.Index(members, m.deps.Instance)
-	if idx < 0 {
-		// Not listed yet (first refresh pending): count ourselves in.
-		members = append(slices.Clone(members), m.deps.Instance)
-		slices.Sort(members)
-		idx = slices.Index(members, m.deps.Instance)
-	}
-	plan := maps(m.plan)
-	m.mu.Unlock()
-	for _, tag := range m.db.Tags() {
-		if m.db.Queues[tag].Max == 0 {
-			continue
-		}
-		n := share(plan[tag], len(members), idx)
-		m.pool.resize(tag, n)
-		if m.deps.Metrics != nil {
-			m.deps.Metrics.Workers.WithLabelValues(m.db.Name, tag).Set(float64(n))
-		}
-	}
-}
-
-// share is instance i's part of n workers spread over k instances: the
-// first n%k instances (in sorted order) run one more.
-func share(n, k, i int) int {
-	if k <= 0 {
-		return n
-	}
-	s := n / k
-	if i < n%k {
-		s++
-	}
-	return s
-}
-
-// Queues describes this instance's workers of the database.
-func (l *Lead) Queues() []schemas.QueueStatus {
-	p := l.pool.Load()
-	if p == nil {
-		return nil
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []schemas.QueueStatus
-	for _, w := range p.all() {
-		processed, failed := w.Stats()
-		qs := schemas.QueueStatus{Label: w.Label(), Tags: append([]string{}, w.Tags()...), Processed: processed, Failed: failed}
-		for _, t := range w.Tags() {
-			qs.Workers += l.plan[t]
-			qs.Pending += l.lag[t].Pending
-			qs.AckPending += l.lag[t].AckPending
-		}
-		out = append(out, qs)
-	}
-	return out
-}
-
-// heartbeat is this instance's status for KV and, from the Lead, the
-// heartbeat subject.
-func (m *manager) heartbeat() schemas.Heartbeat {
-	hb := schemas.Heartbeat{
-		Database: m.db.Name, Instance: m.deps.Instance, Leader: m.IsLeader(), State: m.State(), Time: time.Now().UTC(),
-	}
-	if c := m.Catalog(); c != nil {
-		hb.CatalogEntries = c.Len()
-	}
-	if m.deps.CacheEntries != nil {
-		hb.CacheEntries = m.deps.CacheEntries(m.db.Name)
-	}
-	hb.Queues = m.Queues()
-	return hb
-}
-
-func (m *manager) publishHeartbeat() {
-	b, _ := json.Marshal(m.heartbeat())
-	if err := m.deps.NC.Publish(schemas.HeartbeatSubject(m.db.Name), b); err != nil {
-		m.log.Warn("heartbeat publish", "err", err)
 	}
 }

@@ -3,6 +3,8 @@ package lead
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -75,4 +77,37 @@ func ignoreTaken(err error) error {
 		return nil
 	}
 	return err
+}
+
+// leaseJob is the lease job: every refresh (a third of the lease's TTL)
+// it refreshes or takes the lease and sets leader. It never releases: the
+// landing does, after every job has stopped.
+type leaseJob struct {
+	lease    *Lease
+	leader   *leaderState
+	every    time.Duration
+	onChange func(held bool) // log and metrics
+	log      *slog.Logger
+}
+
+func (j *leaseJob) run(ctx context.Context) error {
+	t := time.NewTicker(j.every)
+	defer t.Stop()
+	for {
+		held, err := j.lease.Try(ctx)
+		if ctx.Err() != nil {
+			return nil // landing: keep the lease for Release
+		}
+		if err != nil {
+			j.log.Warn("lease", "err", err)
+		}
+		if j.leader.set(held) && j.onChange != nil {
+			j.onChange(held)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }

@@ -8,10 +8,20 @@ import (
 	"github.com/dqmhq/dqm/workers"
 )
 
+// worker is what the pool runs: a workers.Worker in production.
+type worker interface {
+	Run(ctx context.Context) error
+	Label() string
+	Tags() []string
+	Stats() (processed, failed uint64)
+}
+
+var _ worker = (*workers.Worker)(nil)
+
 // pool is the workers of one database running on this instance, per tag.
 // It starts and stops them to match a target; it does not decide targets.
 type pool struct {
-	newWorker func(n int, tags []string) *workers.Worker
+	newWorker func(n int, tags []string) worker
 	ctx       context.Context
 
 	mu    sync.Mutex
@@ -22,11 +32,11 @@ type pool struct {
 
 type running struct {
 	n      int
-	w      *workers.Worker
+	w      worker
 	cancel context.CancelFunc
 }
 
-func newPool(ctx context.Context, newWorker func(n int, tags []string) *workers.Worker) *pool {
+func newPool(ctx context.Context, newWorker func(n int, tags []string) worker) *pool {
 	return &pool{ctx: ctx, newWorker: newWorker, byTag: map[string][]*running{}, used: map[int]bool{0: true}}
 }
 
@@ -74,7 +84,7 @@ func (p *pool) count(tag string) int {
 }
 
 // all lists the running workers in label order.
-func (p *pool) all() []*workers.Worker {
+func (p *pool) all() []worker {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var rs []*running
@@ -82,7 +92,7 @@ func (p *pool) all() []*workers.Worker {
 		rs = append(rs, list...)
 	}
 	slices.SortFunc(rs, func(a, b *running) int { return a.n - b.n })
-	out := make([]*workers.Worker, len(rs))
+	out := make([]worker, len(rs))
 	for i, r := range rs {
 		out[i] = r.w
 	}

@@ -11,8 +11,10 @@ const (
 	HeaderDLQError      = "Dqm-Dlq-Error"      // the last error or the panic value, if known
 )
 
-// Dead-letter reasons set by the workers (the lead's exhausted-delivery
-// reason is a sentence naming the count and consumer).
+// Dead-letter reasons (HeaderDLQReason), also the reason label of
+// dqm_dead_letters_total.
 const (
-	DLQReasonPanic = "panic"
+	DLQReasonPanic         = "panic"
+	DLQReasonMaxDeliveries = "max_deliveries" // the Lead: MaxDeliver reached; HeaderDLQError says more
+	DLQReasonReplySubject  = "reply_subject"  // a worker: not an allowed inbox, never run
 )

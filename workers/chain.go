@@ -25,7 +25,7 @@ func (w *Worker) chain() Handler {
 
 // Reasons a request is terminated or redelivered (Result.Reason).
 const (
-	reasonReplySubject = "reply_subject"
+	reasonReplySubject = schemas.DLQReasonReplySubject
 	reasonPanic        = schemas.DLQReasonPanic
 	reasonLanding      = "landing"
 	reasonReplyFailed  = "reply_failed"

@@ -16,7 +16,6 @@ import (
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/metrics"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -49,9 +48,6 @@ type Config struct {
 	// Idempotent records each write's request id in dqm_requests in the
 	// write's own transaction (the table must exist).
 	Idempotent bool
-	// Style is the engine's placeholder style. Unused: dqm's own statements
-	// come from Engine.System().
-	Style params.Style
 	// Abort, when done, cancels the queries in flight (landing ran past its
 	// bound); their requests are NAKed for redelivery, not answered.
 	Abort context.Context

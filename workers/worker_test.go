@@ -60,7 +60,7 @@ func newHarness(t *testing.T) *harness {
 	h.w = New(Config{
 		Database: "demo", Label: "DQM-Demo-01-F", Tags: []string{"fast"}, Engine: h.e,
 		Catalog: func() *catalog.Catalog { return cat }, NC: nc, Source: "/dqm/test",
-		Idempotent: true, Style: params.Question, Abort: abort, Metrics: h.m,
+		Idempotent: true, Abort: abort, Metrics: h.m,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Observe: func(_ string, code schemas.Code, _, _ time.Duration) { h.observe = append(h.observe, code) },
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
+	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -54,7 +55,7 @@ func knownDatabase(ctx context.Context, e *env, js jetstream.JetStream, db strin
 	if len(e.cfg.Databases) > 0 {
 		return configuredDatabase(e, db)
 	}
-	hbs, err := readStatus(ctx, js, db)
+	hbs, err := lead.ReadStatus(ctx, js, db)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "dqm:", err)
 		return exitRuntime
@@ -200,9 +201,9 @@ func statusCmd(ctx context.Context, e *env, _ any, args []string) int {
 			return code
 		}
 	}
-	hbs, err := readStatus(ctx, js, db)
+	hbs, err := lead.ReadStatus(ctx, js, db)
 	if err == nil {
-		err = writeStatusTable(e.stdout, hbs)
+		err = writeStatusTable(e.stdout, hbs, time.Now())
 	}
 	if err != nil {
 		fmt.Fprintln(e.stderr, "dqm status:", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
@@ -142,6 +143,9 @@ func TestDeadLetter(t *testing.T) {
 	db := &config.Database{Name: "dl", QueueDepthLimit: 100, MaxDeliver: 2, AckWaitMS: 200}
 	st, err := lead.EnsureStream(ctx, js, db)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	stop, err := lead.DeadLetters(ctx, nc, st, "dl", "/test", nil)

@@ -1,4 +1,5 @@
-package lead
+// Package backoff is dqm's one retry delay: capped exponential with jitter.
+package backoff
 
 import (
 	"math/rand/v2"
@@ -7,7 +8,8 @@ import (
 
 // Backoff yields capped exponential delays with jitter: each Next doubles
 // the base up to Max and returns a random delay in [base/2, base], so
-// instances retrying after one outage do not retry in step.
+// instances retrying after one outage do not retry in step. The zero
+// value is not useful: set Min and Max.
 type Backoff struct {
 	Min, Max time.Duration
 	cur      time.Duration

@@ -1,4 +1,4 @@
-package lead
+package backoff
 
 import (
 	"testing"
@@ -16,5 +16,16 @@ func TestBackoff(t *testing.T) {
 				t.Fatalf("round %d step %d: %v outside [%v, %v]", round, i, d, base/2, base)
 			}
 		}
+	}
+}
+
+func TestBackoffJitters(t *testing.T) {
+	seen := map[time.Duration]bool{}
+	for range 20 {
+		b := Backoff{Min: time.Second, Max: time.Second}
+		seen[b.Next()] = true
+	}
+	if len(seen) < 2 {
+		t.Fatalf("20 first delays are all %v: no jitter", seen)
 	}
 }
