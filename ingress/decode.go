@@ -48,6 +48,11 @@ func decodeJSON(b []byte, v any, what string) error {
 		if len(got) > 40 {
 			got = got[:40] + "…"
 		}
+		if typ.Type == reflect.TypeFor[map[string]json.RawMessage]() {
+			// A params group: json names the map, not the group's key.
+			return schemas.Errorf(schemas.CodeBadRequest, fmt.Sprintf(
+				`each group in %s must be an object of parameter names to values, e.g. {"INTEGER":{"N":1}}; got %s`, field, got))
+		}
 		return schemas.Errorf(schemas.CodeBadRequest, fmt.Sprintf("%s must be %s, got %s", field, expected(field, typ.Type), got))
 	}
 	return schemas.Errorf(schemas.CodeBadRequest, "malformed JSON in "+what)
@@ -57,9 +62,6 @@ func decodeJSON(b []byte, v any, what string) error {
 func expected(field string, t reflect.Type) string {
 	if t == reflect.TypeFor[schemas.Params]() {
 		return `an object of typed groups, e.g. {"INTEGER":{"N":1}}`
-	}
-	if strings.HasPrefix(field, "params.") && t.Kind() == reflect.Map {
-		return `an object of parameter names to values, e.g. {"N":1}`
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
