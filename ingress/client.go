@@ -74,7 +74,9 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	}
 	// An inbox of its own: nats.go's request mux (used for PubAcks) owns
 	// the prefix of NewRespInbox, and sharing it mixes the two streams.
-	c.prefix = nats.NewInbox() + "."
+	// nc.NewInbox honours the connection's nats.CustomInboxPrefix, which a
+	// service limited to its own inbox on a shared NATS needs.
+	c.prefix = nc.NewInbox() + "."
 	// Checked once here, with a request id of the default shape; query
 	// checks only a caller's own RequestID, the part that varies.
 	if err := schemas.CheckReplySubject(c.prefix+nuid.Next(), c.replyPrefixes); err != nil {
