@@ -21,6 +21,7 @@ test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/params/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 5s ./internal/wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime 20s ./ingress/
 
 test-short:
 	$(GO) test -count=1 $(PKGS)
@@ -44,6 +45,7 @@ staticcheck: $(STATICCHECK)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./internal/params/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 60s ./internal/wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime 60s ./ingress/
 
 ## bench: dqm vs the direct driver, same run; writes bench/REPORT.md
 bench:
