@@ -43,7 +43,12 @@ func (c *jsonErrorsConn) Write(p []byte) (int, error) {
 		return c.Conn.Write(p)
 	}
 	statusLine := p[len("HTTP/1.1 "):i] // "400 Bad Request", "431 Request Header Fields Too Large"
-	code, msg := schemas.CodeBadRequest, "malformed HTTP request (request line, URL escape or header): "+string(p[i+len(goErrorHeaders):])
+	code, msg := schemas.CodeBadRequest, "malformed HTTP request (request line, URL escape or header)"
+	// Go's text repeats the status line, sometimes with a detail after it
+	// ("400 Bad Request: missing required Host header").
+	if detail, ok := bytes.CutPrefix(p[i+len(goErrorHeaders):], statusLine); ok && bytes.HasPrefix(detail, []byte(": ")) {
+		msg += string(detail)
+	}
 	if bytes.HasPrefix(statusLine, []byte("431")) {
 		code, msg = schemas.CodeTooLarge, "request headers over http.max_header_bytes"
 	}

@@ -453,6 +453,11 @@ func (r *REST) ready(w http.ResponseWriter, _ *http.Request) {
 // read within http.read_timeout_ms → 408, malformed, wrongly typed, not
 // UTF-8 or holding NUL → 400.
 func (r *REST) decode(w http.ResponseWriter, req *http.Request, v any) error {
+	if req.ContentLength > r.cfg.MaxBodyBytes {
+		// Refused before reading a byte of it.
+		w.Header().Set("Connection", "close")
+		return schemas.Errorf(schemas.CodeTooLarge, fmt.Sprintf("request body over %d bytes (http.max_body_bytes)", r.cfg.MaxBodyBytes))
+	}
 	body := http.MaxBytesReader(w, req.Body, r.cfg.MaxBodyBytes)
 	b, err := io.ReadAll(body)
 	var tooBig *http.MaxBytesError
