@@ -17,7 +17,7 @@ import (
 type noDatabases struct{}
 
 func (noDatabases) Catalog(string) (*catalog.Catalog, bool) { return nil, false }
-func (noDatabases) Status() map[string]DatabaseStatus      { return nil }
+func (noDatabases) Status() map[string]DatabaseStatus       { return nil }
 
 func post(t *testing.T, h http.Handler, path, auth, body string) *httptest.ResponseRecorder {
 	t.Helper()
