@@ -2,10 +2,12 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -125,4 +127,30 @@ func expiry(d time.Duration) jwt.RegisteredClaims {
 func unsigned(header, token string) string {
 	payload := strings.Split(token, ".")[1]
 	return base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + payload + "."
+}
+
+// TestAuthLoggedAtStart: the launch log says whether auth is on and with
+// which algorithms, and never holds the secret.
+func TestAuthLoggedAtStart(t *testing.T) {
+	for _, secret := range []string{"", "logged-secret-logged-secret-logged-secret"} {
+		cfg := testConfig(t)
+		cfg.Auth.JWTSecret = config.Secret(secret)
+		var buf bytes.Buffer
+		s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&buf, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Shutdown(context.Background())
+		log := buf.String()
+		want := "msg=\"launch: auth\" enabled=false algorithms=\"\""
+		if secret != "" {
+			want = "msg=\"launch: auth\" enabled=true algorithms=HS256,HS384,HS512"
+		}
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+		if secret != "" && strings.Contains(log, secret) {
+			t.Error("the secret is logged")
+		}
+	}
 }
