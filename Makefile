@@ -24,6 +24,7 @@ test: lint
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/params/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 5s ./internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/config/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime 20s ./ingress/
 
 test-short:
 	$(GO) test -count=1 $(PKGS)
@@ -48,6 +49,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./internal/params/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 60s ./internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./internal/config/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime 60s ./ingress/
 
 ## bench: dqm vs the direct driver, same run; writes bench/results.json and
 ## bench/REPORT.md. Flags pass through: make bench BENCH_ARGS='-duration 3s

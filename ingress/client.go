@@ -29,7 +29,9 @@ type Client struct {
 	js     jetstream.JetStream
 	source string
 	prefix string // reply inbox prefix; a request's inbox is prefix + id
-	sub    *nats.Subscription
+	// replyPrefixes are the prefixes workers accept for a reply subject.
+	replyPrefixes []string
+	sub           *nats.Subscription
 
 	mu      sync.Mutex
 	pending map[string]chan *nats.Msg
@@ -51,19 +53,35 @@ func WithSource(s string) ClientOption { return func(c *Client) { c.source = s }
 // invalidations may have been missed.
 func WithCache(c *cache.Cache) ClientOption { return func(cl *Client) { cl.cache = c } }
 
+// WithReplyPrefixes names the reply prefixes the workers accept (the
+// server's nats.reply_prefixes; default schemas.DefaultReplyPrefixes).
+// NewClient refuses an inbox outside them: a worker would terminate every
+// request of the client without a reply, so it would only ever time out.
+func WithReplyPrefixes(prefixes ...string) ClientOption {
+	return func(c *Client) { c.replyPrefixes = prefixes }
+}
+
 // NewClient returns a client using nc.
 func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{nc: nc, js: js, source: "/dqm/client", pending: make(map[string]chan *nats.Msg)}
+	c := &Client{nc: nc, js: js, source: "/dqm/client", pending: make(map[string]chan *nats.Msg),
+		replyPrefixes: schemas.DefaultReplyPrefixes}
 	for _, o := range opts {
 		o(c)
 	}
 	// An inbox of its own: nats.go's request mux (used for PubAcks) owns
 	// the prefix of NewRespInbox, and sharing it mixes the two streams.
-	c.prefix = nats.NewInbox() + "."
+	// nc.NewInbox honours the connection's nats.CustomInboxPrefix, which a
+	// service limited to its own inbox on a shared NATS needs.
+	c.prefix = nc.NewInbox() + "."
+	// Checked once here, with a request id of the default shape; query
+	// checks only a caller's own RequestID, the part that varies.
+	if err := schemas.CheckReplySubject(c.prefix+nuid.Next(), c.replyPrefixes); err != nil {
+		return nil, fmt.Errorf("reply inbox (nats.CustomInboxPrefix vs nats.reply_prefixes): %w", err)
+	}
 	c.sub, err = nc.Subscribe(c.prefix+"*", c.deliver)
 	if err != nil {
 		return nil, fmt.Errorf("reply subscription: %w", err)
@@ -192,12 +210,16 @@ func canonical(v params.Values) string {
 }
 
 func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*schemas.Result, error) {
-	if q.id == "" {
-		q.id = nuid.Next()
-	}
 	fail := func(err *schemas.Error) (*schemas.Result, error) {
 		r := schemas.Failure(db, ref, err)
 		return r, err
+	}
+	if q.id == "" {
+		q.id = nuid.Next()
+	} else if !validRequestID(q.id) {
+		// The id is the last token of the reply subject: a dot, wildcard
+		// or space in it would send the reply elsewhere or nowhere.
+		return fail(schemas.Errorf(schemas.CodeBadRequest, "request id must be 1 to 128 characters without '.', '*', '>', spaces or control characters"))
 	}
 	if !schemas.IsTag(q.tag) {
 		return fail(schemas.Errorf(schemas.CodeBadRequest, "queue must be slow, medium, fast or cache"))
@@ -238,6 +260,19 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	case <-ctx.Done():
 		return fail(&schemas.Error{Code: schemas.CodeTimeout, Message: "no reply before the deadline", Err: ctx.Err()})
 	}
+}
+
+// validRequestID reports whether id can end a reply subject as one token.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c == '.' || c == '*' || c == '>' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // errCodeStoreFailed is nats-server's JSStreamStoreFailedF, which carries

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/jsonw"
 	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -41,9 +44,15 @@ type DatabaseStatus struct {
 type RESTConfig struct {
 	MaxBodyBytes         int64
 	MaxQueriesPerRequest int
-	// JWTSecret is the HMAC key of bearer tokens for the auth endpoints;
-	// empty disables them (every call is 401).
-	JWTSecret []byte
+	// MaxResponseBytes bounds a response body, a batch's whole body
+	// included (default 16 MiB); a larger one is answered 413 too_large.
+	MaxResponseBytes int64
+	// MaxInFlight bounds the /api/ requests served at once (default
+	// 1024); past it a request is answered 503 unavailable, Retry-After 1.
+	MaxInFlight int
+	// Auth verifies bearer tokens; nil means auth is off and the auth
+	// endpoints answer 401 saying so.
+	Auth *Auth
 	// QueueGrace is added to a query's timeout to make its deadline: the
 	// time it may wait in the queue before it runs (default 2 s).
 	QueueGrace time.Duration
@@ -56,6 +65,7 @@ type REST struct {
 	dbs    Databases
 	cfg    RESTConfig
 	mux    *http.ServeMux
+	slots  chan struct{} // one per /api/ request in flight
 }
 
 // NewREST returns the adapter's handler.
@@ -69,7 +79,13 @@ func NewREST(client *Client, dbs Databases, cfg RESTConfig) *REST {
 	if cfg.QueueGrace <= 0 {
 		cfg.QueueGrace = 2 * time.Second
 	}
-	r := &REST{client: client, dbs: dbs, cfg: cfg, mux: http.NewServeMux()}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = 16 << 20
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 1024
+	}
+	r := &REST{client: client, dbs: dbs, cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxInFlight)}
 	r.handle("POST", "/api/conduit/query", r.query(scopePublic))
 	r.handle("POST", "/api/conduit/queries", r.queries(scopePublic))
 	r.handle("POST", "/api/conduit/auth_query", r.query(scopeToken))
@@ -91,7 +107,24 @@ func NewREST(client *Client, dbs Databases, cfg RESTConfig) *REST {
 // Handle adds another endpoint (metrics, auth variants) to the adapter.
 func (r *REST) Handle(pattern string, h http.Handler) { r.mux.Handle(pattern, h) }
 
-func (r *REST) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
+// ServeHTTP serves the adapter. /api/ requests beyond MaxInFlight are
+// answered 503 at once rather than queued in memory; health, readiness and
+// metrics are not counted, so probes still answer under load.
+func (r *REST) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if !strings.HasPrefix(req.URL.Path, "/api/") {
+		r.mux.ServeHTTP(w, req)
+		return
+	}
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+		r.mux.ServeHTTP(w, req)
+	default:
+		w.Header().Set("Retry-After", "1")
+		writeError(w, schemas.Errorf(schemas.CodeUnavailable,
+			fmt.Sprintf("server busy: %d requests in flight (http.max_in_flight); retry shortly", r.cfg.MaxInFlight)), "", 0)
+	}
+}
 
 // handle registers h for one method; any other method on the path is a
 // JSON 405 (the mux's own 405 would be plain text).
@@ -134,9 +167,14 @@ func (r *REST) caller(req *http.Request, sc scope, bodyDB *string) (db string, p
 	}
 	if sc == scopeToken {
 		if c.Database == "" {
-			return "", false, &schemas.Error{Code: schemas.CodeUnauthorized, Message: "token has no database claim"}
+			return "", false, invalidToken("token has no database claim", nil)
 		}
 		return c.Database, true, nil
+	}
+	if bodyDB != nil {
+		if err := r.permit(c, *bodyDB); err != nil {
+			return "", false, err
+		}
 	}
 	return deref(bodyDB), true, nil
 }
@@ -167,17 +205,21 @@ func (r *REST) query(sc scope) http.HandlerFunc {
 			writeError(w, schemas.Errorf(schemas.CodeBadRequest, "query_ref and database are required"), db, 0)
 			return
 		}
-		writeResult(w, r.run(req.Context(), db, *body.QueryRef, body.Params, "", private))
+		writeResult(w, r.run(req.Context(), db, *body.QueryRef, body.Params, "", private, true), r.cfg.MaxResponseBytes)
 	}
 }
 
 // run validates one query and, if valid, sends it through the queue. tag
 // "" or auto means the catalog entry's queue; private allows entries that
-// are not public.
-func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string, private bool) *schemas.Result {
+// are not public; writes is false on the read-only GET path.
+func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string, private, writes bool) *schemas.Result {
 	q, _, err := r.validate(db, ref, p, private)
 	if err != nil {
 		return schemas.Failure(db, ref, err)
+	}
+	if q.Writes && !writes {
+		return schemas.Failure(db, ref, schemas.Errorf(schemas.CodeMethod,
+			fmt.Sprintf("query %d modifies data: the GET path is read-only; POST it to /api/conduit/query", ref)))
 	}
 	return r.send(ctx, db, q, p, tag)
 }
@@ -303,18 +345,60 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 		wg.Go(func() { j.res = r.send(req.Context(), db, j.q, j.p, "") })
 	}
 	wg.Wait()
-	out := batchBody{Success: true, Database: db, Results: results}
 	for i := range list {
 		if index[i] >= 0 {
 			results[i] = jobs[index[i]].res
 		}
-		if results[i].Status == 0 {
-			results[i].Status = results[i].Error.Status()
-		}
-		out.Success = out.Success && results[i].Success
 	}
-	out.ExecutionTimeMS = time.Since(start).Milliseconds()
-	writeJSON(w, http.StatusOK, out)
+	r.writeBatch(w, db, results, start)
+}
+
+// writeBatch writes the batch body. Each distinct result is encoded once
+// and its size counted at every position it appears in before anything is
+// built, so a batch of many duplicates of a large result is refused (413,
+// the whole batch) without the body ever existing in memory; the queries
+// have run once and are not run again.
+func (r *REST) writeBatch(w http.ResponseWriter, db string, results []*schemas.Result, start time.Time) {
+	enc := make(map[*schemas.Result][]byte)
+	success := true
+	total := int64(128 + len(db))
+	for i, res := range results {
+		b, ok := enc[res]
+		if !ok {
+			if res.Status == 0 {
+				res.Status = res.Error.Status()
+			}
+			b = res.AppendJSON(make([]byte, 0, 256+len(res.Rows)))
+			enc[res] = b
+		}
+		success = success && res.Success
+		total += int64(len(b)) + 1
+		if total > r.cfg.MaxResponseBytes {
+			writeError(w, schemas.Errorf(schemas.CodeTooLarge, fmt.Sprintf(
+				"batch response over http.max_response_bytes (%d bytes) at results[%d] of %d; "+
+					"the whole batch is refused (its queries ran once and are not re-run): split it or narrow its queries",
+				r.cfg.MaxResponseBytes, i, len(results))), db, 0)
+			return
+		}
+	}
+	b := make([]byte, 0, total)
+	b = append(b, `{"success":`...)
+	b = jsonw.Bool(b, success)
+	b = append(b, `,"database":`...)
+	b = jsonw.String(b, db)
+	b = append(b, `,"results":[`...)
+	for i, res := range results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, enc[res]...)
+	}
+	b = append(b, `],"execution_time_ms":`...)
+	b = jsonw.Int(b, time.Since(start).Milliseconds())
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
 }
 
 func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {
@@ -331,12 +415,12 @@ func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {
 	}
 	var p schemas.Params
 	if raw := req.PathValue("params"); raw != "" && raw != "-" {
-		if err := json.Unmarshal([]byte(raw), &p); err != nil {
-			writeError(w, schemas.Errorf(schemas.CodeBadRequest, "params must be URL-encoded JSON of typed groups: "+err.Error()), db, ref)
+		if err := decodeJSON([]byte(raw), &p, "params"); err != nil {
+			writeError(w, err, db, ref)
 			return
 		}
 	}
-	writeResult(w, r.run(req.Context(), db, ref, p, tag, false))
+	writeResult(w, r.run(req.Context(), db, ref, p, tag, false, false), r.cfg.MaxResponseBytes)
 }
 
 func (r *REST) status(w http.ResponseWriter, req *http.Request) {
@@ -365,22 +449,28 @@ func (r *REST) ready(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": "ready"})
 }
 
-// decode reads a JSON body within the size limit: too large → 413,
-// malformed or wrongly typed → 400.
+// decode reads a JSON body within the size limit: too large → 413, not
+// read within http.read_timeout_ms → 408, malformed, wrongly typed, not
+// UTF-8 or holding NUL → 400.
 func (r *REST) decode(w http.ResponseWriter, req *http.Request, v any) error {
+	if req.ContentLength > r.cfg.MaxBodyBytes {
+		// Refused before reading a byte of it.
+		w.Header().Set("Connection", "close")
+		return schemas.Errorf(schemas.CodeTooLarge, fmt.Sprintf("request body over %d bytes (http.max_body_bytes)", r.cfg.MaxBodyBytes))
+	}
 	body := http.MaxBytesReader(w, req.Body, r.cfg.MaxBodyBytes)
 	b, err := io.ReadAll(body)
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return schemas.Errorf(schemas.CodeTooLarge, fmt.Sprintf("request body over %d bytes", tooBig.Limit))
+	var netErr net.Error
+	switch {
+	case errors.As(err, &tooBig):
+		return schemas.Errorf(schemas.CodeTooLarge, fmt.Sprintf("request body over %d bytes (http.max_body_bytes)", tooBig.Limit))
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return schemas.Errorf(schemas.CodeTimeout, "request body not received in time (http.read_timeout_ms)")
+	case err != nil:
+		return schemas.Errorf(schemas.CodeBadRequest, "request body could not be read")
 	}
-	if err != nil {
-		return schemas.Errorf(schemas.CodeBadRequest, "reading body: "+err.Error())
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return schemas.Errorf(schemas.CodeBadRequest, "malformed JSON: "+err.Error())
-	}
-	return nil
+	return decodeJSON(b, v, "body")
 }
 
 func deref(s *string) string {
@@ -398,28 +488,48 @@ func message(err error) string {
 	return err.Error()
 }
 
+// writeError writes the failure body of err; an auth error also sets its
+// WWW-Authenticate challenge.
 func writeError(w http.ResponseWriter, err error, db string, ref int64) {
-	writeResult(w, schemas.Failure(db, ref, err))
+	var ae *authError
+	if errors.As(err, &ae) {
+		ae.setChallenge(w.Header())
+	}
+	writeResult(w, schemas.Failure(db, ref, err), 0)
 }
 
 // writeResult writes one query's body with its status; the status field
-// itself belongs to replies and batch entries, not to the single body.
-func writeResult(w http.ResponseWriter, res *schemas.Result) {
+// itself belongs to replies and batch entries, not to the single body. A
+// body over limit (when limit > 0) is answered 413 too_large instead.
+func writeResult(w http.ResponseWriter, res *schemas.Result, limit int64) {
 	status := res.Status
 	if status == 0 {
 		status = res.Error.Status()
 	}
 	r := *res
 	r.Status = 0
+	b := r.AppendJSON(make([]byte, 0, 256+len(r.Rows)))
+	if limit > 0 && int64(len(b)) > limit {
+		writeResult(w, schemas.Failure(res.Database, res.QueryRef, schemas.Errorf(schemas.CodeTooLarge, fmt.Sprintf(
+			"result of %d bytes is over http.max_response_bytes (%d); the query ran once and is not re-run: narrow it",
+			len(b), limit))), 0)
+		return
+	}
 	switch status {
 	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "5")
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "5")
+		}
 	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "1")
+	case http.StatusUnauthorized:
+		if w.Header().Get("WWW-Authenticate") == "" {
+			w.Header().Set("WWW-Authenticate", realm)
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.Write(r.AppendJSON(make([]byte, 0, 256+len(r.Rows))))
+	w.Write(b)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -15,6 +15,7 @@ const (
 	CodeQueryNotFound   Code = "query_not_found"
 	CodeBadParams       Code = "bad_params"
 	CodeUnauthorized    Code = "unauthorized"
+	CodeForbidden       Code = "forbidden"
 	CodeMethod          Code = "method_not_allowed"
 	CodeTooLarge        Code = "too_large"
 	CodeTooMany         Code = "too_many"
@@ -39,6 +40,8 @@ func (c Code) Status() int {
 		return http.StatusOK
 	case CodeUnauthorized:
 		return http.StatusUnauthorized
+	case CodeForbidden:
+		return http.StatusForbidden
 	case CodeMethod:
 		return http.StatusMethodNotAllowed
 	case CodeTooLarge:
@@ -90,6 +93,7 @@ var (
 	ErrQueryNotFound   = &Error{Code: CodeQueryNotFound}
 	ErrBadParams       = &Error{Code: CodeBadParams}
 	ErrUnauthorized    = &Error{Code: CodeUnauthorized}
+	ErrForbidden       = &Error{Code: CodeForbidden}
 	ErrTooMany         = &Error{Code: CodeTooMany}
 	ErrQueueFull       = &Error{Code: CodeQueueFull}
 	ErrDatabase        = &Error{Code: CodeDatabaseError}

@@ -138,16 +138,76 @@ type HTTP struct {
 	MaxQueriesPerRequest int    `json:"max_queries_per_request"`
 	// ShutdownTimeoutMS bounds how long shutdown waits for in-flight work.
 	ShutdownTimeoutMS int `json:"shutdown_timeout_ms"`
+	// MaxResponseBytes bounds one response body, a batch's included: a
+	// larger one is answered 413 too_large instead.
+	MaxResponseBytes int64 `json:"max_response_bytes"`
+	// ReadTimeoutMS bounds reading a whole request, body included, so a
+	// body trickled slowly cannot hold a connection.
+	ReadTimeoutMS int `json:"read_timeout_ms"`
+	// ReadHeaderTimeoutMS bounds reading a request's headers.
+	ReadHeaderTimeoutMS int `json:"read_header_timeout_ms"`
+	// WriteTimeoutMS bounds a request from the end of its headers to the
+	// end of its response; it must cover the longest query timeout.
+	WriteTimeoutMS int `json:"write_timeout_ms"`
+	// IdleTimeoutMS is how long a keep-alive connection may wait for its
+	// next request.
+	IdleTimeoutMS int `json:"idle_timeout_ms"`
+	// MaxHeaderBytes bounds the request line and headers.
+	MaxHeaderBytes int `json:"max_header_bytes"`
+	// MaxInFlight bounds the /api/ requests served at once; past it a
+	// request is answered 503 unavailable with Retry-After.
+	MaxInFlight int `json:"max_in_flight"`
 }
 
 // ShutdownTimeout returns ShutdownTimeoutMS as a duration.
 func (h HTTP) ShutdownTimeout() time.Duration { return ms(h.ShutdownTimeoutMS) }
 
-// Auth configures request authentication.
+// ReadTimeout returns ReadTimeoutMS as a duration.
+func (h HTTP) ReadTimeout() time.Duration { return ms(h.ReadTimeoutMS) }
+
+// ReadHeaderTimeout returns ReadHeaderTimeoutMS as a duration.
+func (h HTTP) ReadHeaderTimeout() time.Duration { return ms(h.ReadHeaderTimeoutMS) }
+
+// WriteTimeout returns WriteTimeoutMS as a duration.
+func (h HTTP) WriteTimeout() time.Duration { return ms(h.WriteTimeoutMS) }
+
+// IdleTimeout returns IdleTimeoutMS as a duration.
+func (h HTTP) IdleTimeout() time.Duration { return ms(h.IdleTimeoutMS) }
+
+// MinHMACSecretBytes is the shortest auth.jwt_secret accepted: an HS256
+// key shorter than its hash is guessable offline from one token.
+const MinHMACSecretBytes = 32
+
+// Auth configures bearer tokens (JWT) for the auth_* and alt_* endpoints.
+// With no key at all (no secret, no public key file, no JWKS file) those
+// endpoints answer 401 saying auth is not configured.
 type Auth struct {
-	// JWTSecret is the HMAC key for bearer tokens. The config package allows
-	// it to be empty; what an empty secret means is up to the ingress.
+	// JWTSecret is the HMAC key (HS256, HS384, HS512), at least
+	// MinHMACSecretBytes long.
 	JWTSecret Secret `json:"jwt_secret"`
+	// JWTPublicKeyFile is a PEM public key (RSA → RS256/384/512, ECDSA →
+	// ES256/384/512 by curve, Ed25519 → EdDSA).
+	JWTPublicKeyFile string `json:"jwt_public_key_file"`
+	// JWKSFile is a JSON Web Key Set file (RSA, EC and OKP keys); a token's
+	// kid picks its key.
+	JWKSFile string `json:"jwks_file"`
+	// LeewayS is the clock skew allowed on exp, nbf and iat.
+	LeewayS int `json:"leeway_s"`
+	// Audience, when set, must be in the token's aud.
+	Audience string `json:"audience"`
+	// Issuer, when set, must equal the token's iss.
+	Issuer string `json:"issuer"`
+	// AltRequiresDatabasesClaim makes alt_* refuse (403) a token without a
+	// databases claim; otherwise such a token may target any database.
+	AltRequiresDatabasesClaim bool `json:"alt_requires_databases_claim"`
+}
+
+// Leeway returns LeewayS as a duration.
+func (a Auth) Leeway() time.Duration { return time.Duration(a.LeewayS) * time.Second }
+
+// Enabled reports whether any token key is configured.
+func (a Auth) Enabled() bool {
+	return a.JWTSecret != "" || a.JWTPublicKeyFile != "" || a.JWKSFile != ""
 }
 
 // Log configures logging: Level is debug, info, warn or error; Format is

@@ -184,8 +184,8 @@ func TestFileDefaults(t *testing.T) {
 }
 
 func TestSpecExample(t *testing.T) {
-	c := mustParse(t, specJSON, env("DQM_JWT_SECRET", "hunter2"))
-	if got := c.Auth.JWTSecret.Reveal(); got != "hunter2" {
+	c := mustParse(t, specJSON, env("DQM_JWT_SECRET", "hunter2-hunter2-hunter2-hunter2-"))
+	if got := c.Auth.JWTSecret.Reveal(); got != "hunter2-hunter2-hunter2-hunter2-" {
 		t.Errorf("jwt_secret = %q", got)
 	}
 	d := c.Databases["demo"]
@@ -212,10 +212,10 @@ func TestSubstitution(t *testing.T) {
 		},
 		{
 			name: "set but empty is allowed",
-			json: `{"auth": {"jwt_secret": "a{$env.EMPTY}b"}}`,
+			json: `{"auth": {"jwt_secret": "a{$env.EMPTY}b0123456789abcdef0123456789abcdef"}}`,
 			env:  []string{"EMPTY", ""},
 			get:  func(c *Config) any { return c.Auth.JWTSecret.Reveal() },
-			want: "ab",
+			want: "ab0123456789abcdef0123456789abcdef",
 		},
 		{
 			name: "values are not rescanned",
@@ -591,7 +591,7 @@ func TestLoad(t *testing.T) {
 		t.Errorf("missing explicit file: %v", err)
 	}
 
-	t.Setenv("DQM_TEST_SECRET", "from-env")
+	t.Setenv("DQM_TEST_SECRET", "from-env-0123456789abcdef0123456789abcdef")
 	t.Setenv("DQM_HTTP_LISTEN", ":9999")
 	if err := os.WriteFile(DefaultPath, []byte(`{"auth": {"jwt_secret": "{$env.DQM_TEST_SECRET}"}}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -600,7 +600,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Auth.JWTSecret.Reveal() != "from-env" || c.HTTP.Listen != ":9999" {
+	if c.Auth.JWTSecret.Reveal() != "from-env-0123456789abcdef0123456789abcdef" || c.HTTP.Listen != ":9999" {
 		t.Errorf("Load: jwt %q listen %q", c.Auth.JWTSecret.Reveal(), c.HTTP.Listen)
 	}
 
@@ -633,7 +633,7 @@ func TestTags(t *testing.T) {
 }
 
 const (
-	jwt    = "jwt-very-secret-value"
+	jwt    = "jwt-very-secret-value-of-32-bytes-or-more"
 	pgPass = "pg-very-secret-pass"
 )
 
@@ -659,8 +659,8 @@ func TestSecretRedaction(t *testing.T) {
 		{"%12s|", s, "  [redacted]|"},
 		{"%#v", s, `config.Secret("[redacted]")`},
 		{"%d", s, "%!d(redacted)"},
-		{"%v", c.Auth, "{[redacted]}"},
-		{"%+v", c.Auth, "{JWTSecret:[redacted]}"},
+		{"%v", c.Auth, "{[redacted]   30   false}"},
+		{"%+v", c.Auth, "{JWTSecret:[redacted] JWTPublicKeyFile: JWKSFile: LeewayS:30 Audience: Issuer: AltRequiresDatabasesClaim:false}"},
 		{"%v", Secret(""), ""},
 		{"%v", dsn, "postgresql://user:xxxxx@host/db"},
 		{"%s", dsn, "postgresql://user:xxxxx@host/db"},

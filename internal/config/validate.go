@@ -32,6 +32,17 @@ func (c *Config) validate(ps *problems) {
 	atLeast(ps, "http.max_body_bytes", h.MaxBodyBytes, 1)
 	atLeast(ps, "http.max_queries_per_request", int64(h.MaxQueriesPerRequest), 1)
 	atLeast(ps, "http.shutdown_timeout_ms", int64(h.ShutdownTimeoutMS), 1)
+	atLeast(ps, "http.max_response_bytes", h.MaxResponseBytes, 1024)
+	atLeast(ps, "http.read_timeout_ms", int64(h.ReadTimeoutMS), 1)
+	atLeast(ps, "http.read_header_timeout_ms", int64(h.ReadHeaderTimeoutMS), 1)
+	if h.ReadHeaderTimeoutMS > h.ReadTimeoutMS && h.ReadTimeoutMS >= 1 {
+		ps.add("http.read_header_timeout_ms", "must be <= read_timeout_ms (%d), got %d", h.ReadTimeoutMS, h.ReadHeaderTimeoutMS)
+	}
+	atLeast(ps, "http.write_timeout_ms", int64(h.WriteTimeoutMS), 1)
+	atLeast(ps, "http.idle_timeout_ms", int64(h.IdleTimeoutMS), 1)
+	atLeast(ps, "http.max_header_bytes", int64(h.MaxHeaderBytes), 1024)
+	atLeast(ps, "http.max_in_flight", int64(h.MaxInFlight), 1)
+	c.Auth.validate(ps)
 
 	atLeast(ps, "cache.max_entries", int64(c.Cache.MaxEntries), 0)
 	atLeast(ps, "dead_letters.max_age_s", int64(c.DeadLetters.MaxAgeS), 1)
@@ -49,6 +60,20 @@ func (c *Config) validate(ps *problems) {
 	// serve` refuses to start without one.
 	for key, d := range c.Databases {
 		d.validate(ps, key)
+	}
+}
+
+func (a Auth) validate(ps *problems) {
+	if n := len(a.JWTSecret.Reveal()); n > 0 && n < MinHMACSecretBytes {
+		// Never echo the secret, not even its length's neighbourhood.
+		ps.add("auth.jwt_secret", "too short: at least %d bytes (e.g. openssl rand -hex 32)", MinHMACSecretBytes)
+	}
+	atLeast(ps, "auth.leeway_s", int64(a.LeewayS), 0)
+	if a.LeewayS > 600 {
+		ps.add("auth.leeway_s", "must be <= 600, got %d", a.LeewayS)
+	}
+	if a.AltRequiresDatabasesClaim && !a.Enabled() {
+		ps.add("auth.alt_requires_databases_claim", "set, but no key is configured (jwt_secret, jwt_public_key_file or jwks_file)")
 	}
 }
 

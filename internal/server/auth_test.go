@@ -2,13 +2,18 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/config"
@@ -33,15 +38,15 @@ func authCall(t *testing.T, s *server.Server, path, token, body string) (int, ma
 }
 
 func TestAuthEndpoints(t *testing.T) {
-	secret := []byte("test-secret")
+	secret := []byte("test-secret-test-secret-test-secret")
 	cfg := testConfig(t)
 	cfg.Auth.JWTSecret = config.Secret(secret)
 	s := start(t, cfg)
-	exp := time.Now().Add(time.Hour).Unix()
-	good := ingress.SignJWT(ingress.Claims{Database: "demo", Expires: exp}, secret)
-	noDB := ingress.SignJWT(ingress.Claims{Expires: exp}, secret)
-	expired := ingress.SignJWT(ingress.Claims{Database: "demo", Expires: time.Now().Add(-time.Minute).Unix()}, secret)
-	forged := ingress.SignJWT(ingress.Claims{Database: "demo", Expires: exp}, []byte("other"))
+	exp := expiry(time.Hour)
+	good := ingress.SignJWT(ingress.Claims{Database: "demo", RegisteredClaims: exp}, secret)
+	noDB := ingress.SignJWT(ingress.Claims{RegisteredClaims: exp}, secret)
+	expired := ingress.SignJWT(ingress.Claims{Database: "demo", RegisteredClaims: expiry(-time.Minute)}, secret)
+	forged := ingress.SignJWT(ingress.Claims{Database: "demo", RegisteredClaims: exp}, []byte("other"))
 	none := unsigned(`{"alg":"none","typ":"JWT"}`, good)
 	cases := []struct {
 		name, path, token, body string
@@ -102,14 +107,50 @@ func TestAuthEndpoints(t *testing.T) {
 
 func TestAuthDisabledWithoutSecret(t *testing.T) {
 	s := start(t, testConfig(t))
-	token := ingress.SignJWT(ingress.Claims{Database: "demo", Expires: time.Now().Add(time.Hour).Unix()}, nil)
-	if status, _ := authCall(t, s, "/api/conduit/auth_query", token, `{"query_ref":4}`); status != 401 {
-		t.Fatalf("status %d", status)
+	token := ingress.SignJWT(ingress.Claims{Database: "demo", RegisteredClaims: expiry(time.Hour)}, []byte("any-secret-any-secret-any-secret"))
+	status, body := authCall(t, s, "/api/conduit/auth_query", token, `{"query_ref":4}`)
+	if status != 401 || !strings.Contains(fmt.Sprint(body["message"]), "not configured") {
+		t.Fatalf("status %d %v", status, body)
 	}
+}
+
+// expiry is registered claims expiring d from now (negative: expired, past
+// the default 30 s leeway).
+func expiry(d time.Duration) jwt.RegisteredClaims {
+	if d < 0 {
+		d -= time.Minute
+	}
+	return jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(d))}
 }
 
 // unsigned re-heads token's payload with header and no signature.
 func unsigned(header, token string) string {
 	payload := strings.Split(token, ".")[1]
 	return base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + payload + "."
+}
+
+// TestAuthLoggedAtStart: the launch log says whether auth is on and with
+// which algorithms, and never holds the secret.
+func TestAuthLoggedAtStart(t *testing.T) {
+	for _, secret := range []string{"", "logged-secret-logged-secret-logged-secret"} {
+		cfg := testConfig(t)
+		cfg.Auth.JWTSecret = config.Secret(secret)
+		var buf bytes.Buffer
+		s, err := server.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&buf, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Shutdown(context.Background())
+		log := buf.String()
+		want := "msg=\"launch: auth\" enabled=false algorithms=\"\""
+		if secret != "" {
+			want = "msg=\"launch: auth\" enabled=true algorithms=HS256,HS384,HS512"
+		}
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+		if secret != "" && strings.Contains(log, secret) {
+			t.Error("the secret is logged")
+		}
+	}
 }

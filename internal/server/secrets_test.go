@@ -146,9 +146,9 @@ func TestSecretsNeverLeave(t *testing.T) {
 			var seen []string // everything dqm said to the outside
 			record := func(what, s string) { seen = append(seen, what+": "+s) }
 
-			exp := time.Now().Add(time.Hour).Unix()
-			good := ingress.SignJWT(ingress.Claims{Database: "pg", Expires: exp}, []byte(fx.jwt))
-			forged := ingress.SignJWT(ingress.Claims{Database: "pg", Expires: exp}, []byte("not the secret"))
+			exp := expiry(time.Hour)
+			good := ingress.SignJWT(ingress.Claims{Database: "pg", RegisteredClaims: exp}, []byte(fx.jwt))
+			forged := ingress.SignJWT(ingress.Claims{Database: "pg", RegisteredClaims: exp}, []byte("not the secret"))
 			type req struct{ method, path, token, body string }
 			var reqs []req
 			for _, db := range []string{"pg", "pgkv", "pgdown", "maria", "mariabad", "nope"} {

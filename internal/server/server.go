@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,7 +89,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	s.metrics = metrics.New()
 	s.cache = cache.New(cfg.Cache.MaxEntries, cfg.Cache.MaxBytes)
 	s.cache.OnEvent = func(db, ev string) { s.metrics.Cache.WithLabelValues(db, ev).Inc() }
-	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance), ingress.WithCache(s.cache)); err != nil {
+	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance), ingress.WithCache(s.cache),
+		ingress.WithReplyPrefixes(cfg.NATS.ReplyPrefixes...)); err != nil {
 		return nil, err
 	}
 	leaders, status, err := ensureBuckets(ctx, js, cfg)
@@ -144,22 +146,35 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 			}
 		})
 	}
+	a := cfg.Auth
+	auth, err := ingress.NewAuth(ingress.AuthConfig{Secret: []byte(a.JWTSecret.Reveal()), PublicKeyFile: a.JWTPublicKeyFile,
+		JWKSFile: a.JWKSFile, Leeway: a.Leeway(), Audience: a.Audience, Issuer: a.Issuer,
+		AltRequiresDatabasesClaim: a.AltRequiresDatabasesClaim})
+	if err != nil {
+		return nil, err
+	}
+	// Which algorithms, never which key.
+	log.Info("launch: auth", "enabled", auth.Enabled(), "algorithms", strings.Join(auth.Algorithms(), ","))
+	h := cfg.HTTP
 	rest := ingress.NewREST(s.client, s, ingress.RESTConfig{
-		MaxBodyBytes:         cfg.HTTP.MaxBodyBytes,
-		MaxQueriesPerRequest: cfg.HTTP.MaxQueriesPerRequest,
-		JWTSecret:            []byte(cfg.Auth.JWTSecret.Reveal()),
+		MaxBodyBytes:         h.MaxBodyBytes,
+		MaxQueriesPerRequest: h.MaxQueriesPerRequest,
+		MaxResponseBytes:     h.MaxResponseBytes,
+		MaxInFlight:          h.MaxInFlight,
+		Auth:                 auth,
 	})
 	rest.Handle("GET /metrics", s.metrics.Handler())
 	rest.Handle("GET /openapi.json", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(schemas.OpenAPI)
 	}))
-	if s.ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+	if s.ln, err = net.Listen("tcp", h.Listen); err != nil {
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
-	s.http = &http.Server{Handler: s.countRequests(rest), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.countRequests(rest), ReadTimeout: h.ReadTimeout(), ReadHeaderTimeout: h.ReadHeaderTimeout(),
+		WriteTimeout: h.WriteTimeout(), IdleTimeout: h.IdleTimeout(), MaxHeaderBytes: h.MaxHeaderBytes}
 	go func() {
-		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(ingress.JSONErrors(s.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http", "err", err)
 		}
 	}()
