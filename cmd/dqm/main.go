@@ -146,9 +146,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		e.log = newLogger(e.cfg.Log, stderr)
-		// Packages that log through the default logger use the same
-		// format as everything else.
-		slog.SetDefault(e.log)
 	}
 	return c.run(ctx, e, values, pos)
 }
@@ -221,6 +218,9 @@ func serveCmd(ctx context.Context, e *env, _ any, args []string) int {
 		return exitUsage
 	}
 	metrics.Version = version
+	// Whatever logs through the default logger (a driver, a library) comes
+	// out in the same format as dqm's own lines.
+	slog.SetDefault(e.log)
 	s, err := server.Start(ctx, e.cfg, e.log)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "dqm:", err)
