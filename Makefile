@@ -21,8 +21,8 @@ run: build
 test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
 	$(GO) test -race -count=1 -tags db2 ./engines/db2/ ./internal/server/ -run 'DB2'
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./internal/params/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 5s ./internal/wire/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/params/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 20s ./internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/config/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerifyToken$$' -fuzztime 20s ./ingress/
 

@@ -356,8 +356,3 @@ func (h *warnLog) list() []string {
 	}
 	return out
 }
-
-// ms formats a duration in milliseconds with microsecond precision.
-func ms(d time.Duration) string {
-	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64) + " ms"
-}
