@@ -51,6 +51,10 @@ type Result struct {
 type Options struct {
 	// StmtCacheSize bounds the prepared-statement LRU (0: DefaultStmtCacheSize).
 	StmtCacheSize int
+	// ApplicationName names the connection to the database's own views
+	// (PostgreSQL application_name, MySQL/MariaDB connection attributes),
+	// e.g. "dqm vm-1a2b DQM-Demo-01-F"; a DSN that sets its own wins.
+	ApplicationName string
 }
 
 // DefaultStmtCacheSize is used when Options.StmtCacheSize is 0.

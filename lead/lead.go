@@ -191,7 +191,7 @@ func (l *Lead) Run(ctx context.Context) error {
 		return workers.New(workers.Config{
 			Database: l.db.Name, Label: Label(l.db, n, tags), Tags: tags,
 			Engine: l.deps.Engine, DSN: l.db.DSN.Reveal(),
-			Options: engines.Options{StmtCacheSize: l.db.StmtCacheSize},
+			Options: engines.Options{StmtCacheSize: l.db.StmtCacheSize, ApplicationName: "dqm " + l.deps.Instance + " " + Label(l.db, n, tags)},
 			Catalog: l.Catalog, NC: l.deps.NC, Stream: st,
 			Source: "/dqm/" + l.deps.Instance, Logger: l.deps.Logger,
 			Observe: l.observe, Pulled: l.pulled,
@@ -271,7 +271,8 @@ func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease) ([]job, error
 	return []job{
 		&health{
 			open: func(ctx context.Context) (engines.Conn, error) {
-				return l.deps.Engine.Open(ctx, l.db.DSN.Reveal(), engines.Options{StmtCacheSize: l.db.StmtCacheSize})
+				return l.deps.Engine.Open(ctx, l.db.DSN.Reveal(), engines.Options{StmtCacheSize: l.db.StmtCacheSize,
+					ApplicationName: "dqm " + l.deps.Instance + " " + Label(l.db, 0, LeadTags(l.db))})
 			},
 			tables: sys, conn: &l.conn, every: every,
 			backoff: backoff.Backoff{Min: 500 * time.Millisecond, Max: 30 * time.Second},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +73,12 @@ type stmt struct {
 }
 
 func open(ctx context.Context, cfg *mysql.Config, opts engines.Options) (*Conn, error) {
+	if cfg.ConnectionAttributes == "" && opts.ApplicationName != "" {
+		// performance_schema.session_connect_attrs names who holds the
+		// connection; the driver splits the list at commas and colons.
+		cfg = cfg.Clone()
+		cfg.ConnectionAttributes = "program_name:dqm,dqm_connection:" + strings.NewReplacer(",", " ", ":", " ").Replace(opts.ApplicationName)
+	}
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql dsn: %w", err)
@@ -85,24 +92,31 @@ func open(ctx context.Context, cfg *mysql.Config, opts engines.Options) (*Conn, 
 	}
 	dc, err := connector.Connect(ctx)
 	if err != nil {
-		return nil, openError(err)
+		return nil, openError(cfg, err)
 	}
 	c := &Conn{dc: dc, kill: kill, killGrace: defaultKillGrace, limit: -1}
 	c.stmts = engines.NewStmtCache(opts.StmtCacheSize, func(s *stmt) { s.ds.Close() })
 	if err := c.identify(ctx); err != nil {
 		dc.Close()
-		return nil, openError(err)
+		return nil, openError(cfg, err)
 	}
 	return c, nil
 }
 
 // openError classifies a failure to connect: whatever the cause (refused,
-// access denied, unknown database), there is no connection to use.
-func openError(err error) error {
+// access denied, unknown database), there is no connection to use. The
+// message names the server ("connect to 127.0.0.1:3306: …").
+func openError(cfg *mysql.Config, err error) error {
 	e := Classify(err).(*engines.DatabaseError)
 	if e.Code != schemas.CodeTimeout {
 		e.Code = schemas.CodeUnavailable
 	}
+	cause := e.Message
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		cause = oe.Err.Error()
+	}
+	e.Message = "connect to " + cfg.Addr + ": " + cause
 	return e
 }
 

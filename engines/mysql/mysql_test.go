@@ -476,3 +476,13 @@ func BenchmarkPointQuery(b *testing.B) {
 		}
 	}
 }
+
+// TestOpenErrorsNameTheServer: a failed connect says where and why, and
+// never the password.
+func TestOpenErrorsNameTheServer(t *testing.T) {
+	_, err := New().Open(t.Context(), "mysql://root:s3cret@127.0.0.1:1/test?timeout=2s", engines.Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), "connect to 127.0.0.1:1: ") || !strings.Contains(err.Error(), "refused") ||
+		strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,6 +50,10 @@ func (Engine) Open(ctx context.Context, dsn string, opts engines.Options) (engin
 	if !setsTimeZone(cfg.RuntimeParams) {
 		cfg.RuntimeParams["timezone"] = "UTC"
 	}
+	if _, set := cfg.RuntimeParams["application_name"]; !set && opts.ApplicationName != "" {
+		// PostgreSQL truncates it to 63 bytes.
+		cfg.RuntimeParams["application_name"] = opts.ApplicationName
+	}
 	size := opts.StmtCacheSize
 	if size <= 0 {
 		size = engines.DefaultStmtCacheSize
@@ -62,7 +68,7 @@ func (Engine) Open(ctx context.Context, dsn string, opts engines.Options) (engin
 	}
 	pc, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, openError(err)
+		return nil, openError(cfg, err)
 	}
 	return &Conn{pg: pc}, nil
 }
@@ -82,13 +88,51 @@ func setsTimeZone(rp map[string]string) bool {
 // openError classifies a failed connect. Whatever the cause (refused,
 // timed out, authentication, unknown database), there is no connection to
 // use: unavailable.
-func openError(err error) error {
+//
+// The message names the server and the cause ("connect to
+// 127.0.0.1:5432: connection refused", "… password authentication failed
+// for user "app" (28P01)") and never the DSN: pgx's own text may quote it.
+func openError(cfg *pgx.ConnConfig, err error) error {
 	e := asDatabaseError(Classify(err))
 	e.Code = schemas.CodeUnavailable
 	if !errors.Is(e.Err, engines.ErrConnLost) {
 		e.Err = errors.Join(engines.ErrConnLost, e.Err)
 	}
+	e.Message = "connect to " + net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + ": " + connectCause(err)
+	e.SQLState = ""
 	return e
+}
+
+// connectCause is the part of a connect error that says why, without
+// anything of the DSN.
+func connectCause(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Message + " (" + pe.Code + ")"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err.Error()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	if errors.Is(err, context.Canceled) {
+		return "cancelled"
+	}
+	var de *net.DNSError
+	if errors.As(err, &de) {
+		return "no such host"
+	}
+	// The innermost error (TLS, protocol) says why without pgx's wrapping,
+	// which names user and database.
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return err.Error()
+		}
+		err = inner
+	}
 }
 
 // Conn is one PostgreSQL connection.

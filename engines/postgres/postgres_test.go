@@ -309,6 +309,41 @@ func TestOpenErrorsHideSecrets(t *testing.T) {
 	}
 }
 
+// TestOpenErrorsNameTheServer: a failed connect says where and why.
+func TestOpenErrorsNameTheServer(t *testing.T) {
+	t.Parallel()
+	_, err := postgres.New().Open(t.Context(), "postgresql://user:s3cret@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", engines.Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), "connect to 127.0.0.1:1: ") || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("err %v", err)
+	}
+	// A server that answers: the cause is its own message and SQLSTATE.
+	base := testutil.PostgresURL(t)
+	_, err = postgres.New().Open(t.Context(), base+"&dbname=no_such_db_dqm", engines.Options{})
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:5432: ") || !strings.Contains(err.Error(), "(3D000)") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// TestApplicationName: a connection names its holder in pg_stat_activity,
+// unless the DSN names one itself.
+func TestApplicationName(t *testing.T) {
+	dsn := testutil.PostgresURL(t) // scratch would name the connection itself
+	for _, c := range []struct{ dsn, want string }{
+		{dsn, "dqm test DQM-Demo-01-F"},
+		{dsn + "&application_name=mine", "mine"},
+	} {
+		conn, err := postgres.New().Open(t.Context(), c.dsn, engines.Options{ApplicationName: "dqm test DQM-Demo-01-F"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := run(t, conn, "SELECT current_setting('application_name') AS a")
+		conn.Close()
+		if string(res.Rows) != `[{"a":"`+c.want+`"}]` {
+			t.Errorf("application_name %s, want %s", res.Rows, c.want)
+		}
+	}
+}
+
 // BenchmarkPointQuery is one worker's hot path: a cached statement, one
 // row of four columns, encoded to JSON.
 func BenchmarkPointQuery(b *testing.B) {
