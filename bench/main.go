@@ -28,8 +28,8 @@
 // on a free port, reached over loopback TCP). Baselines with no database
 // (core NATS echo, JetStream loops) go into the report only.
 //
-// Everything shares this machine's cores, as in DESIGN.md's performance
-// budget. The paths of one engine, query and concurrency run side by side
+// Everything shares this machine's cores, as on a small deployment.
+// The paths of one engine, query and concurrency run side by side
 // and their runs alternate (-runs rounds, median shown), so a busy moment
 // of a shared machine hits them alike. Besides throughput and latency
 // percentiles, each row has CPU time and heap allocations per request,

@@ -16,10 +16,7 @@ import (
 // nil: at-least-once); without one, Tail starts at new events and keeps no
 // position. table "" means every table.
 func Tail(ctx context.Context, js jetstream.JetStream, db, table, durable string, fn func(schemas.Change) error) error {
-	filter := "dqm." + db + ".changes.>"
-	if table != "" {
-		filter = "dqm." + db + ".changes." + table + ".*"
-	}
+	filter := schemas.ChangesFilter(db, table)
 	var cons jetstream.Consumer
 	var err error
 	if durable != "" {

@@ -58,7 +58,7 @@ type RESTConfig struct {
 	QueueGrace time.Duration
 }
 
-// REST is the HTTP adapter: Hydrogen's Conduit endpoints and the seed's
+// REST is the HTTP adapter: Hydrogen's Conduit endpoints and the
 // GET path, on top of the Go client.
 type REST struct {
 	client *Client

@@ -11,7 +11,7 @@ import (
 
 // health is the connection job: it opens the Lead's connection (after a
 // failure, again after a capped backoff with jitter), makes dqm's tables
-// on it, pings it every heartbeat interval (the seed's heartbeat check),
+// on it, pings it every heartbeat interval (the heartbeat check),
 // and drops and reopens it when a ping fails. It owns the connection
 // state; the connection itself stays in conn for the landing to close.
 type health struct {

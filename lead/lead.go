@@ -172,7 +172,7 @@ type job interface {
 	run(ctx context.Context) error
 }
 
-// Run launches the database in the seed's order — stream and consumers,
+// Run launches the database in launch order — stream and consumers,
 // workers, then the jobs: health (connection), catalog, lease, plan,
 // heartbeat, changes, dead letters — and runs them until ctx ends; then
 // it lands: it gives up the lease, deletes its status, stops the workers

@@ -62,7 +62,7 @@ type planner struct {
 }
 
 // newPlanner starts from the launch plan: every tag with max > 0 at its
-// min, and at least one worker, as in the seed.
+// min, and at least one worker.
 func newPlanner(db *config.Database, instance string) *planner {
 	p := &planner{db: db, instance: instance, scalers: map[string]*Scaler{}, plan: map[string]int{}, lag: map[string]Load{}}
 	for _, t := range db.Tags() {

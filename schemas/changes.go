@@ -6,7 +6,7 @@ import (
 )
 
 // Change is the data of an io.dqm.change.v1 event on
-// dqm.<name>.changes.<table>.<op> (CONTRACT §7).
+// dqm.<name>.changes.<table>.<op> (README, "Change events").
 type Change struct {
 	Database   string          `json:"database"`
 	Table      string          `json:"table"`

@@ -8,7 +8,7 @@ import (
 // Code is a machine-readable error code carried in a failure body's "error".
 type Code string
 
-// The error codes of CONTRACT §6.
+// The error codes of the REST error table (README, openapi.json).
 const (
 	CodeBadRequest      Code = "bad_request"
 	CodeInvalidDatabase Code = "invalid_database"

@@ -3,7 +3,7 @@ package schemas
 import "time"
 
 // Heartbeat is published on dqm.<name>.heartbeat by the Lead and written
-// by every instance to KV dqm_status under <name>.<instance> (CONTRACT §8).
+// by every instance to KV dqm_status under <name>.<instance> (README, "Queues, workers and the Lead").
 type Heartbeat struct {
 	Database       string        `json:"database"`
 	Instance       string        `json:"instance"`

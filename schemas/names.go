@@ -66,6 +66,15 @@ func ChangesSubject(db, table, op string) string {
 	return "dqm." + db + ".changes." + table + "." + op
 }
 
+// ChangesFilter is the subject filter of a database's change events: all
+// of them, or one table's (table "").
+func ChangesFilter(db, table string) string {
+	if table == "" {
+		return "dqm." + db + ".changes.>"
+	}
+	return "dqm." + db + ".changes." + table + ".*"
+}
+
 // DLQSubject receives requests that exhausted redelivery, panicked, or
 // could not be answered; stream DLQStream keeps them.
 func DLQSubject(db string) string { return "dqm." + db + ".dlq" }

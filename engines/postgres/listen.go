@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dqmhq/dqm/internal/backoff"
 )
 
 // Channel is the PostgreSQL notification channel the capture function
@@ -20,7 +22,8 @@ var (
 	// listenIdle is how long the listener waits for a notification before
 	// it pings, to find a connection that died without a word.
 	listenIdle = 30 * time.Second
-	// Reconnect attempts back off from minBackoff, doubling to maxBackoff.
+	// Reconnect attempts back off from minBackoff, doubling to maxBackoff
+	// (internal/backoff, with jitter).
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 10 * time.Second
 	// closeGrace bounds closing and pinging the listening connection.
@@ -110,7 +113,8 @@ func wait(ctx context.Context, conn *pgx.Conn) error {
 
 // reconnect tries until it is listening again (or ctx ends: nil).
 func reconnect(ctx context.Context, cfg *pgx.ConnConfig) *pgx.Conn {
-	delay := minBackoff
+	b := backoff.Backoff{Min: minBackoff, Max: maxBackoff}
+	delay := b.Next()
 	for {
 		t := time.NewTimer(delay)
 		select {
@@ -127,7 +131,7 @@ func reconnect(ctx context.Context, cfg *pgx.ConnConfig) *pgx.Conn {
 		if ctx.Err() != nil {
 			return nil
 		}
-		delay = min(2*delay, maxBackoff)
+		delay = b.Next()
 		slog.Warn("trigger listener cannot reconnect", "err", err, "retry_in", delay)
 	}
 }

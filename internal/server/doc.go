@@ -1,4 +1,4 @@
-// Package server launches and lands one dqm instance in the seed's order:
+// Package server launches and lands one dqm instance in launch order:
 // config → NATS (embedded or remote) → per database: stream and consumers,
 // connection, catalog, workers → HTTP. Landing (Shutdown or ctx end) runs
 // it backwards: HTTP stops accepting and finishes its requests, workers stop
