@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"go.uber.org/goleak"
 
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -32,6 +33,12 @@ func TestMain(m *testing.M) {
 	}
 	http.DefaultClient.Transport = check
 	code := m.Run()
+	// Every server the tests started has landed: nothing of theirs may
+	// still run (nats.go and nats-server keep no package-level goroutines).
+	if err := goleak.Find(goleak.IgnoreTopFunction("internal/poll.runtime_pollWait")); err != nil && code == 0 {
+		fmt.Fprintln(os.Stderr, "goroutines left behind:", err)
+		code = 1
+	}
 	if bad := check.failures(); len(bad) > 0 {
 		fmt.Fprintf(os.Stderr, "%d REST responses do not match schemas/openapi.json:\n%s\n", len(bad), strings.Join(bad, "\n"))
 		code = 1
