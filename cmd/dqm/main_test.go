@@ -43,6 +43,8 @@ func TestCLI(t *testing.T) {
 
 	full := filepath.Join(dir, "full.json")
 	os.WriteFile(full, []byte(`{"databases":{"demo":{"engine":"sqlite","dsn":"`+filepath.Join(dir, "demo.db")+`"}}}`), 0o644)
+	fresh := filepath.Join(dir, "fresh.json")
+	os.WriteFile(fresh, []byte(`{"databases":{"fresh":{"engine":"sqlite","dsn":"`+filepath.Join(dir, "fresh.db")+`"}}}`), 0o644)
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"databases":{"x":{"engine":"oracle"}}}`), 0o644)
 
@@ -58,6 +60,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"query", "-config", path, "demo", "999"}, 1, "query_not_found"},
 		{[]string{"query", "-config", path, "demo"}, 2, "usage"},
 		{[]string{"catalog", "check", "-config", full}, 0, "demo (sqlite): 6 entries [1 2 3 4 5 55]"},
+		{[]string{"catalog", "check", "-config", fresh}, 1, "fresh: catalog table queries does not exist: dqm creates it at start"},
 		{[]string{"serve", "-config", bad}, 2, "databases.x.engine"},
 		{[]string{"serve", "-config", filepath.Join(dir, "missing.json")}, 2, "missing.json"},
 		{[]string{"triggers", "remove", "-config", full, "demo", "numbers"}, 0, "triggers removed from demo"},

@@ -34,6 +34,7 @@ var dialect = func() *system.Dialect {
 	d.Limit = func(n int) string { return " FETCH FIRST " + strconv.Itoa(n) + " ROWS ONLY" }
 	d.Exists = stateExists
 	d.LowerKeys = true
+	d.NoTable = func(e *engines.DatabaseError) bool { return e.SQLState == "42704" } // undefined name
 	return d
 }()
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,11 @@ func (s *suite) testSystemSetup(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ReadCatalog(tier1 %v)\n got %+v\nwant %+v", tc.tier1, got, tc.want)
 		}
+	}
+	// A missing catalog table is one clear problem, named as such.
+	if _, err := sys.ReadCatalog(ctx, c, "no_such_catalog", "shop", true); err == nil ||
+		!strings.Contains(err.Error(), "catalog table no_such_catalog does not exist") {
+		t.Errorf("ReadCatalog of a missing table: %v", err)
 	}
 }
 

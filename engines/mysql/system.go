@@ -25,6 +25,7 @@ var dialect = func() *system.Dialect {
 	d.Quote = system.Backquote
 	d.Cutoff = "NOW(6) - INTERVAL ? MICROSECOND"
 	d.Age = func(s float64) any { return int64(s * 1e6) }
+	d.NoTable = func(e *engines.DatabaseError) bool { return e.SQLState == "42S02" } // ER_NO_SUCH_TABLE
 	return d
 }()
 

@@ -22,7 +22,8 @@ var dialect = func() *system.Dialect {
 	d.Cutoff = "now() - $1::float8 * interval '1 second'"
 	d.Age = func(s float64) any { return s }
 	d.Data = "data::text"
-	d.TriggerInSchema = false // a trigger belongs to its table
+	d.TriggerInSchema = false                                                        // a trigger belongs to its table
+	d.NoTable = func(e *engines.DatabaseError) bool { return e.SQLState == "42P01" } // undefined_table
 	return d
 }()
 

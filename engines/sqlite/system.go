@@ -24,6 +24,11 @@ var dialect = func() *system.Dialect {
 	d.RequestsCutoff = "datetime('now', ?)" // dqm_requests.created_at is CURRENT_TIMESTAMP's text
 	d.Age = func(s float64) any { return fmt.Sprintf("-%.3f seconds", s) }
 	d.SchemaTables = false
+	d.NoTable = func(e *engines.DatabaseError) bool {
+		// SQLite has no finer code than SQLITE_ERROR for it: its message is
+		// the only sign.
+		return strings.Contains(e.Message, "no such table")
+	}
 	return d
 }()
 

@@ -85,6 +85,10 @@ func (b Base) ReadCatalog(ctx context.Context, conn engines.Conn, table, databas
 		rows = append(rows, r)
 		return nil
 	})
+	var de *engines.DatabaseError
+	if errors.As(err, &de) && b.D.NoTable != nil && b.D.NoTable(de) {
+		return nil, fmt.Errorf("catalog table %s does not exist: dqm creates it at start when catalog.manage_tables is true, or create it from schemas/ddl/ (%w)", table, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read catalog table %s: %w", table, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -36,6 +37,9 @@ type Dialect struct {
 	// Exists is the SQLSTATE of "already exists", ignored by Setup on an
 	// engine without CREATE TABLE IF NOT EXISTS; "" for none.
 	Exists string
+	// NoTable reports whether a database error says a table does not
+	// exist, so a missing catalog table is one clear problem.
+	NoTable func(*engines.DatabaseError) bool
 	// SchemaTables says whether a watched table may be schema.name; false,
 	// only main.name (SQLite: a trigger writes only its own file).
 	SchemaTables bool
