@@ -22,6 +22,7 @@ type System struct{ system.Base }
 
 var dialect = func() *system.Dialect {
 	d := system.NewDialect(schemas.EngineMySQL, params.Question)
+	d.Text = "MEDIUMTEXT" // TEXT holds 64 KiB; an outcome holds a write's returned rows
 	d.Quote = system.Backquote
 	d.Cutoff = "NOW(6) - INTERVAL ? MICROSECOND"
 	d.Age = func(s float64) any { return int64(s * 1e6) }
