@@ -30,6 +30,6 @@ CREATE TABLE IF NOT EXISTS dqm_requests (
     request_id VARCHAR(128) NOT NULL PRIMARY KEY,
     ref        BIGINT       NOT NULL,
     body_hash  VARCHAR(64),
-    outcome    MEDIUMTEXT,
+    outcome    MEDIUMTEXT CHARACTER SET utf8mb4,
     created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
