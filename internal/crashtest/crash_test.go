@@ -180,9 +180,9 @@ func TestWholeProcessCrash(t *testing.T) {
 		"log":  map[string]any{"level": "warn"},
 		"databases": map[string]any{db: map[string]any{
 			"engine": "sqlite", "dsn": dbPath,
-			"catalog":  map[string]any{"table": "queries", "file": catalogPath},
-			"queues":   map[string]any{"medium": map[string]any{"min": 2, "max": 2}, "fast": map[string]any{"min": 2, "max": 2}},
-			"triggers": map[string]any{"tables": []string{"orders"}, "poll_ms": 100},
+			"catalog":     map[string]any{"table": "queries", "file": catalogPath},
+			"queues":      map[string]any{"medium": map[string]any{"min": 2, "max": 2}, "fast": map[string]any{"min": 2, "max": 2}},
+			"triggers":    map[string]any{"tables": []string{"orders"}, "poll_ms": 100},
 			"ack_wait_ms": 5000, "default_timeout_ms": 3000, "lead_ttl_s": 2,
 		}},
 	})
@@ -207,7 +207,7 @@ func TestWholeProcessCrash(t *testing.T) {
 	// goes through the Go client, the rest through REST.
 	c := &tally{codes: map[string]int{}}
 	var answered, succeeded, replays atomic.Int64 // replays: writes answered from their record
-	final := make([]string, total) // the final code of each request ("" success)
+	final := make([]string, total)                // the final code of each request ("" success)
 	httpc := &http.Client{Timeout: 8 * time.Second}
 	var restarted atomic.Bool
 	killAt := int64(total * 2 / 5)
