@@ -452,8 +452,12 @@ func (w *Worker) execute(ctx context.Context, r *Request) *Result {
 	if q.Writes {
 		w.invalidate(r.Event.Database, q.Ref, q.Tables)
 	}
-	n := len(out.Affected) - r.OwnAfter
-	return &Result{Reply: w.answer(r, out, out.Affected[min(r.OwnStmts, max(n, 0)):max(n, 0)], elapsed)}
+	n := max(len(out.Affected)-r.OwnAfter, 0)
+	reply := w.answer(r, out, out.Affected[min(r.OwnStmts, n):n], elapsed)
+	if !reply.Success {
+		return &Result{Reply: reply, Err: schemas.Errorf(reply.Error, reply.Message)}
+	}
+	return &Result{Reply: reply}
 }
 
 // answer is the reply body of a run: its rows and, for a write, the
