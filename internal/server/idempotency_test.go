@@ -156,3 +156,41 @@ func TestRequestIDRetryAfterConsumed(t *testing.T) {
 		t.Fatalf("rows: %v", n)
 	}
 }
+
+// TestIdempotencyKeyConcurrent: the same key sent several times at once
+// (a client that retried before the first answer came) is one write, and
+// every attempt gets its outcome.
+func TestIdempotencyKeyConcurrent(t *testing.T) {
+	s := start(t, testConfig(t))
+	key := "same-time"
+	body := `{"query_ref":104,"database":"demo","params":{"INTEGER":{"N":777001}}}`
+	const n = 6
+	type answer struct {
+		status int
+		body   map[string]any
+	}
+	out := make(chan answer, n)
+	for range n {
+		go func() {
+			req, _ := http.NewRequest("POST", "http://"+s.HTTPAddr()+"/api/conduit/query", strings.NewReader(body))
+			req.Header.Set("Idempotency-Key", key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				out <- answer{}
+				return
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			json.NewDecoder(resp.Body).Decode(&m)
+			out <- answer{resp.StatusCode, m}
+		}()
+	}
+	for range n {
+		if a := <-out; a.status != 200 || a.body["success"] != true || fmt.Sprint(a.body["affected_rows"]) != "[1]" {
+			t.Errorf("attempt: %d %v", a.status, a.body)
+		}
+	}
+	if got := total(t, s); got != 10001 {
+		t.Fatalf("rows after %d attempts of one key: %v", n, got)
+	}
+}
