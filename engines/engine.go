@@ -23,8 +23,9 @@ type Engine interface {
 type Conn interface {
 	// Run executes stmts. A single statement runs alone; several run in one
 	// transaction that is rolled back on any error. Rows come from the last
-	// statement; Affected has one count per statement. The context's
-	// deadline is the statement timeout.
+	// statement without Finish; Affected has one count per statement. A
+	// statement with Finish takes its arguments from the result so far
+	// (Statement.Bind). The context's deadline is the statement timeout.
 	Run(ctx context.Context, stmts []Statement) (*Result, error)
 	// Ping checks that the connection is alive.
 	Ping(ctx context.Context) error
@@ -37,6 +38,32 @@ type Conn interface {
 type Statement struct {
 	SQL  string
 	Args []any
+	// Finish, if set, computes the statement's arguments (Args is then
+	// ignored) from the result of the statements before it in the same
+	// transaction: how a write stores its own outcome in its idempotency
+	// record and commits both at once (System.Outcome). Its rows, if
+	// any, are not the result's.
+	Finish func(res *Result) []any
+}
+
+// Bind returns st with its arguments computed from res when it has a
+// Finish; the engines call it for each statement just before running it.
+func (st Statement) Bind(res *Result) Statement {
+	if st.Finish != nil {
+		st.Args = st.Finish(res)
+	}
+	return st
+}
+
+// RowsFrom is the index of the statement whose rows a Run returns: the
+// last one without Finish (the last one, if all have it).
+func RowsFrom(stmts []Statement) int {
+	for i := len(stmts) - 1; i >= 0; i-- {
+		if stmts[i].Finish == nil {
+			return i
+		}
+	}
+	return len(stmts) - 1
 }
 
 // Result is what a Run returns.

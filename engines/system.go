@@ -20,8 +20,9 @@ type System interface {
 type Tables interface {
 	// Setup creates the catalog table (named as configured: name or
 	// schema.name) and dqm_requests where they are missing
-	// (schemas.DDL), then runs seed, a script of statements. It is
-	// idempotent.
+	// (schemas.DDL), adds the columns a dqm_requests made by an older
+	// dqm lacks (body_hash, outcome), then runs seed, a script of
+	// statements. It is idempotent.
 	Setup(ctx context.Context, conn Conn, catalogTable, seed string) error
 	// ReadCatalog reads the active rows of a catalog table for database, in
 	// ref order. tier1 also takes the rows whose database_name is empty
@@ -30,15 +31,36 @@ type Tables interface {
 	ReadCatalog(ctx context.Context, conn Conn, table, database string, tier1 bool) ([]CatalogRow, error)
 }
 
-// Requests is the idempotency record of writes (dqm_requests).
+// Requests is the idempotency record of writes (dqm_requests): a write
+// records its request id first and its outcome last in its own
+// transaction, so the record exists exactly when the write committed and
+// holds what the first attempt answered.
 type Requests interface {
-	// Applied reports whether a write with this request id committed.
-	Applied(ctx context.Context, conn Conn, requestID string) (bool, error)
-	// Record is the statement that records a write's request id; it runs
-	// first in the write's own transaction.
-	Record(requestID string, ref int64) Statement
+	// Applied looks up the record of a write's request id: ok is false
+	// when no write with the id committed.
+	Applied(ctx context.Context, conn Conn, requestID string) (rec Recorded, ok bool, err error)
+	// Record is the statement that records a write's request id, ref and
+	// body hash; it runs first in the write's own transaction (a second
+	// attempt of the same id waits on, then fails at, its key).
+	Record(requestID string, ref int64, bodyHash string) Statement
+	// Outcome is the statement that stores the write's outcome in its
+	// record; it runs last in the same transaction, outcome making the
+	// stored text (the reply body's JSON) from the result of the
+	// statements before it (Statement.Finish).
+	Outcome(requestID string, outcome func(*Result) []byte) Statement
 	// PruneRequests forgets ids recorded more than olderThan ago.
 	PruneRequests(ctx context.Context, conn Conn, olderThan time.Duration) error
+}
+
+// Recorded is the record of a committed write.
+type Recorded struct {
+	Ref int64
+	// BodyHash identifies the request's ref and canonical params; "" for
+	// a record made before dqm_requests had the column.
+	BodyHash string
+	// Outcome is the first attempt's reply body (JSON); nil for a record
+	// made before dqm_requests had the column.
+	Outcome []byte
 }
 
 // Changes is change capture: row triggers record every insert, update and

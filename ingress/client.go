@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,8 +34,10 @@ type Client struct {
 	replyPrefixes []string
 	sub           *nats.Subscription
 
-	mu      sync.Mutex
-	pending map[string]chan *nats.Msg
+	mu sync.Mutex
+	// pending are the queries awaiting a reply, by request id: several
+	// when callers retry one id concurrently (they share its reply).
+	pending map[string][]chan *nats.Msg
 
 	cache    *cache.Cache
 	cacheSub *nats.Subscription
@@ -67,7 +70,7 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{nc: nc, js: js, source: "/dqm/client", pending: make(map[string]chan *nats.Msg),
+	c := &Client{nc: nc, js: js, source: "/dqm/client", pending: make(map[string][]chan *nats.Msg),
 		replyPrefixes: schemas.DefaultReplyPrefixes}
 	for _, o := range opts {
 		o(c)
@@ -128,10 +131,10 @@ func (c *Client) Close() error {
 func (c *Client) deliver(m *nats.Msg) {
 	id := m.Subject[len(c.prefix):]
 	c.mu.Lock()
-	ch := c.pending[id]
+	chs := c.pending[id]
 	delete(c.pending, id)
 	c.mu.Unlock()
-	if ch != nil {
+	for _, ch := range chs {
 		ch <- m
 	}
 }
@@ -159,8 +162,21 @@ func Tables(tables ...string) QueryOption { return func(q *query) { q.tables = t
 // instead of medium.
 func Queue(tag string) QueryOption { return func(q *query) { q.tag = tag } }
 
-// RequestID sets the request's ce-id (default a fresh NUID). Publishing
-// the same id twice within the stream's duplicate window queues it once.
+// RequestID sets the request's ce-id and Nats-Msg-Id (default a fresh
+// NUID): the request's idempotency key, as REST's Idempotency-Key header
+// is. Retry a query that got no reply (a timeout, a crash of dqm or of
+// the caller) with the same id until it answers. A write (with
+// databases.<name>.idempotent_writes, the default) runs at most once per
+// id: a retry is answered with the outcome its first attempt recorded in
+// the same transaction (rows, affected counts; "message" says it is a
+// replay), across crashes, for idempotency_window_s (default 24 h); the
+// same id with another ref or params is refused 422
+// idempotency_mismatch. A read keeps no record: a retry runs it again.
+// An id JetStream still remembers (its duplicate window) is published
+// again under a fresh Nats-Msg-Id, so a retry is answered even when its
+// first message was already consumed. An id is one token of the reply
+// subject: 1 to 128 characters, no '.', '*', '>', spaces or control
+// characters.
 func RequestID(id string) QueryOption { return func(q *query) { q.id = id } }
 
 // Query runs catalog query ref on database db and returns its reply. The
@@ -236,15 +252,29 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	}
 	ch := make(chan *nats.Msg, 1)
 	c.mu.Lock()
-	c.pending[q.id] = ch
+	c.pending[q.id] = append(c.pending[q.id], ch)
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		delete(c.pending, q.id)
+		if chs := slices.DeleteFunc(c.pending[q.id], func(o chan *nats.Msg) bool { return o == ch }); len(chs) > 0 {
+			c.pending[q.id] = chs
+		} else {
+			delete(c.pending, q.id)
+		}
 		c.mu.Unlock()
 	}()
 	msg := wire.NewRequest(schemas.RequestSubject(db, q.tag), q.id, c.source, c.prefix+q.id, deadline, data, ref)
-	if _, err := c.js.PublishMsg(ctx, msg); err != nil {
+	ack, err := c.js.PublishMsg(ctx, msg)
+	if err == nil && ack.Duplicate {
+		// JetStream still remembers this id (a retry): its first message
+		// may be queued, or already consumed and answered to an inbox that
+		// is gone. Queued again under a fresh Nats-Msg-Id, the same ce-id:
+		// the worker answers a write from its idempotency record (a twin
+		// still queued is answered from it too) and runs a read again.
+		msg.Header.Set(schemas.HeaderMsgID, q.id+"-"+nuid.Next())
+		_, err = c.js.PublishMsg(ctx, msg)
+	}
+	if err != nil {
 		return fail(publishError(db, err))
 	}
 	select {

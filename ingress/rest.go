@@ -2,6 +2,8 @@ package ingress
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -156,48 +158,60 @@ const (
 )
 
 // caller resolves the endpoint's auth: it returns the database to use
-// (from the token for scopeToken) and whether private entries may run.
-func (r *REST) caller(req *http.Request, sc scope, bodyDB *string) (db string, private bool, err error) {
+// (from the token for scopeToken), whether private entries may run, and
+// who calls (the token's sub, or "public"), which scopes an
+// Idempotency-Key.
+func (r *REST) caller(req *http.Request, sc scope, bodyDB *string) (db string, private bool, who string, err error) {
 	if sc == scopePublic {
-		return deref(bodyDB), false, nil
+		return deref(bodyDB), false, publicCaller, nil
 	}
 	c, err := r.bearer(req)
 	if err != nil {
-		return "", false, err
+		return "", false, "", err
 	}
+	who = "sub:" + c.Subject
 	if sc == scopeToken {
 		if c.Database == "" {
-			return "", false, invalidToken("token has no database claim", nil)
+			return "", false, "", invalidToken("token has no database claim", nil)
 		}
-		return c.Database, true, nil
+		return c.Database, true, who, nil
 	}
 	if bodyDB != nil {
 		if err := r.permit(c, *bodyDB); err != nil {
-			return "", false, err
+			return "", false, "", err
 		}
 	}
-	return deref(bodyDB), true, nil
+	return deref(bodyDB), true, who, nil
 }
+
+// publicCaller scopes the Idempotency-Keys of unauthenticated requests;
+// a token's sub is prefixed, so no sub can share its scope.
+const publicCaller = "public"
 
 // open decodes the body into v and resolves the caller from the body's
 // database field; on failure it has written the error and ok is false.
-func (r *REST) open(w http.ResponseWriter, req *http.Request, sc scope, v any, bodyDB **string) (db string, private, ok bool) {
+func (r *REST) open(w http.ResponseWriter, req *http.Request, sc scope, v any, bodyDB **string) (db string, private bool, who string, ok bool) {
 	if err := r.decode(w, req, v); err != nil {
 		writeError(w, err, "", 0)
-		return "", false, false
+		return "", false, "", false
 	}
-	db, private, err := r.caller(req, sc, *bodyDB)
+	db, private, who, err := r.caller(req, sc, *bodyDB)
 	if err != nil {
 		writeError(w, err, deref(*bodyDB), 0)
-		return "", false, false
+		return "", false, "", false
 	}
-	return db, private, true
+	return db, private, who, true
 }
 
 func (r *REST) query(sc scope) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
+		key, err := idempotencyKey(req)
+		if err != nil {
+			writeError(w, err, "", 0)
+			return
+		}
 		var body single
-		db, private, ok := r.open(w, req, sc, &body, &body.Database)
+		db, private, who, ok := r.open(w, req, sc, &body, &body.Database)
 		if !ok {
 			return
 		}
@@ -205,14 +219,18 @@ func (r *REST) query(sc scope) http.HandlerFunc {
 			writeError(w, schemas.Errorf(schemas.CodeBadRequest, "query_ref and database are required"), db, 0)
 			return
 		}
-		writeResult(w, r.run(req.Context(), db, *body.QueryRef, body.Params, "", private, true), r.cfg.MaxResponseBytes)
+		var opts []QueryOption
+		if key != "" {
+			opts = append(opts, RequestID(KeyRequestID(db, who, key)))
+		}
+		writeResult(w, r.run(req.Context(), db, *body.QueryRef, body.Params, "", private, true, opts...), r.cfg.MaxResponseBytes)
 	}
 }
 
 // run validates one query and, if valid, sends it through the queue. tag
 // "" or auto means the catalog entry's queue; private allows entries that
 // are not public; writes is false on the read-only GET path.
-func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string, private, writes bool) *schemas.Result {
+func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string, private, writes bool, opts ...QueryOption) *schemas.Result {
 	q, _, err := r.validate(db, ref, p, private)
 	if err != nil {
 		return schemas.Failure(db, ref, err)
@@ -221,7 +239,7 @@ func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, 
 		return schemas.Failure(db, ref, schemas.Errorf(schemas.CodeMethod,
 			fmt.Sprintf("query %d modifies data: the GET path is read-only; POST it to /api/conduit/query", ref)))
 	}
-	return r.send(ctx, db, q, p, tag)
+	return r.send(ctx, db, q, p, tag, opts...)
 }
 
 // validate checks everything that can be checked before queueing.
@@ -244,7 +262,7 @@ func (r *REST) validate(db string, ref int64, p schemas.Params, private bool) (*
 	return q, vals, err
 }
 
-func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.Params, tag string) *schemas.Result {
+func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.Params, tag string, extra ...QueryOption) *schemas.Result {
 	if tag == "" || tag == "auto" {
 		tag = q.Queue
 	}
@@ -254,6 +272,7 @@ func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.
 	if q.Queue == schemas.TagCache && q.CacheTTLS > 0 {
 		opts = append(opts, CacheFor(time.Duration(q.CacheTTLS)*time.Second))
 	}
+	opts = append(opts, extra...)
 	res, _ := r.client.Query(ctx, db, q.Ref, p, opts...)
 	return res
 }
@@ -279,8 +298,16 @@ func (r *REST) queries(sc scope) http.HandlerFunc {
 
 func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 	start := time.Now()
+	if _, ok := req.Header[headerIdempotencyKey]; ok {
+		// One key is one request's outcome; a batch is many. Derived keys
+		// per entry would make a retry of a changed batch replay entries
+		// it no longer means, so a batch with a key is refused.
+		writeError(w, schemas.Errorf(schemas.CodeBadRequest,
+			"Idempotency-Key is not accepted on batch endpoints: send each write to its single-query endpoint with its own key"), "", 0)
+		return
+	}
 	var body batch
-	db, private, ok := r.open(w, req, sc, &body, &body.Database)
+	db, private, _, ok := r.open(w, req, sc, &body, &body.Database)
 	if !ok {
 		return
 	}
@@ -471,6 +498,51 @@ func (r *REST) decode(w http.ResponseWriter, req *http.Request, v any) error {
 		return schemas.Errorf(schemas.CodeBadRequest, "request body could not be read")
 	}
 	return decodeJSON(b, v, "body")
+}
+
+// headerIdempotencyKey is the IETF httpapi draft's request header
+// (draft-ietf-httpapi-idempotency-key-header), canonical form.
+const headerIdempotencyKey = "Idempotency-Key"
+
+// maxIdempotencyKey bounds a key's length, in bytes.
+const maxIdempotencyKey = 255
+
+// idempotencyKey is the request's Idempotency-Key header ("" when absent);
+// more than one, an empty one, one over 255 bytes or one with a control
+// character is a 400.
+func idempotencyKey(req *http.Request) (string, error) {
+	vs, ok := req.Header[headerIdempotencyKey]
+	if !ok {
+		return "", nil
+	}
+	bad := func(why string) error {
+		return schemas.Errorf(schemas.CodeBadRequest, "Idempotency-Key header: "+why)
+	}
+	if len(vs) != 1 {
+		return "", bad("give it once")
+	}
+	k := vs[0]
+	switch {
+	case k == "":
+		return "", bad("empty")
+	case len(k) > maxIdempotencyKey:
+		return "", bad(fmt.Sprintf("%d bytes, at most %d", len(k), maxIdempotencyKey))
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < ' ' || c == 0x7f {
+			return "", bad("control characters are not allowed")
+		}
+	}
+	return k, nil
+}
+
+// KeyRequestID is the request id of an Idempotency-Key: scoped by
+// database and caller (who: "public", or "sub:" and the token's sub), so
+// two callers' equal keys are two requests, and of a fixed shape that
+// fits a reply subject whatever the key holds.
+func KeyRequestID(db, who, key string) string {
+	h := sha256.Sum256([]byte(db + "\x00" + who + "\x00" + key))
+	return "k-" + hex.EncodeToString(h[:])[:32]
 }
 
 func deref(s *string) string {

@@ -85,14 +85,10 @@ func (s engineSystem) Prune(ctx context.Context, conn engines.Conn) error {
 		errs = append(errs, s.engine.System().PruneEvents(ctx, conn, deliveredKeep))
 	}
 	if s.db.Catalog.ManageTables {
-		errs = append(errs, s.engine.System().PruneRequests(ctx, conn, requestsKeep))
+		errs = append(errs, s.engine.System().PruneRequests(ctx, conn, s.db.IdempotencyWindow()))
 	}
 	return errors.Join(errs...)
 }
 
 // deliveredKeep is how long delivered trigger_events are kept.
 const deliveredKeep = time.Hour
-
-// requestsKeep is how long applied write ids are remembered: far longer
-// than any redelivery (ack_wait × max_deliver).
-const requestsKeep = 24 * time.Hour

@@ -21,10 +21,13 @@ const (
 	CodeTooMany         Code = "too_many"
 	CodeQueueFull       Code = "queue_full"
 	CodeDatabaseError   Code = "database_error"
-	CodeTimeout         Code = "timeout"
-	CodeUnavailable     Code = "unavailable"
-	CodeNotFound        Code = "not_found"
-	CodeInternal        Code = "internal"
+	// CodeIdempotencyMismatch: a request id (Idempotency-Key) already
+	// used for a write with another body (ref or params).
+	CodeIdempotencyMismatch Code = "idempotency_mismatch"
+	CodeTimeout             Code = "timeout"
+	CodeUnavailable         Code = "unavailable"
+	CodeNotFound            Code = "not_found"
+	CodeInternal            Code = "internal"
 )
 
 // Status is the HTTP status a code is answered with. This table is the one
@@ -48,7 +51,7 @@ func (c Code) Status() int {
 		return http.StatusRequestEntityTooLarge
 	case CodeTooMany, CodeQueueFull:
 		return http.StatusTooManyRequests
-	case CodeDatabaseError:
+	case CodeDatabaseError, CodeIdempotencyMismatch:
 		return http.StatusUnprocessableEntity
 	case CodeTimeout:
 		return http.StatusRequestTimeout
@@ -88,17 +91,18 @@ func (e *Error) Is(target error) bool {
 
 // Sentinels to test with errors.Is: they match any *Error with that code.
 var (
-	ErrBadRequest      = &Error{Code: CodeBadRequest}
-	ErrInvalidDatabase = &Error{Code: CodeInvalidDatabase}
-	ErrQueryNotFound   = &Error{Code: CodeQueryNotFound}
-	ErrBadParams       = &Error{Code: CodeBadParams}
-	ErrUnauthorized    = &Error{Code: CodeUnauthorized}
-	ErrForbidden       = &Error{Code: CodeForbidden}
-	ErrTooMany         = &Error{Code: CodeTooMany}
-	ErrQueueFull       = &Error{Code: CodeQueueFull}
-	ErrDatabase        = &Error{Code: CodeDatabaseError}
-	ErrTimeout         = &Error{Code: CodeTimeout}
-	ErrUnavailable     = &Error{Code: CodeUnavailable}
+	ErrBadRequest          = &Error{Code: CodeBadRequest}
+	ErrInvalidDatabase     = &Error{Code: CodeInvalidDatabase}
+	ErrQueryNotFound       = &Error{Code: CodeQueryNotFound}
+	ErrBadParams           = &Error{Code: CodeBadParams}
+	ErrUnauthorized        = &Error{Code: CodeUnauthorized}
+	ErrForbidden           = &Error{Code: CodeForbidden}
+	ErrTooMany             = &Error{Code: CodeTooMany}
+	ErrQueueFull           = &Error{Code: CodeQueueFull}
+	ErrDatabase            = &Error{Code: CodeDatabaseError}
+	ErrIdempotencyMismatch = &Error{Code: CodeIdempotencyMismatch}
+	ErrTimeout             = &Error{Code: CodeTimeout}
+	ErrUnavailable         = &Error{Code: CodeUnavailable}
 )
 
 // Coder is implemented by errors that know their contract code (such as

@@ -2,9 +2,14 @@ package workers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -317,26 +322,77 @@ func (w *Worker) resolve(next Handler) Handler {
 	}
 }
 
-// idempotency answers a write whose request id already committed from the
-// record, and otherwise records the id in the write's own transaction
-// (first, so the rows come from the entry's own last statement).
+// idempotency answers a write whose request id already committed with
+// the outcome recorded by its first attempt, and otherwise records the id
+// first and the outcome last in the write's own transaction, so the
+// record exists exactly when the write committed, whatever happened
+// between commit and reply. A record made with another body (ref or
+// params) is refused 422 idempotency_mismatch. A write that fails after
+// a twin of it (the same id, delivered twice) committed, on its key or
+// on the record's, is answered from the twin's record.
 func (w *Worker) idempotency(next Handler) Handler {
 	return func(ctx context.Context, r *Request) *Result {
 		if !r.Query.Writes || !w.cfg.Idempotent {
 			return next(ctx, r)
 		}
-		done, err := w.applied(ctx, r.Event.ID)
+		r.BodyHash = bodyHash(r.Query.Ref, r.Values)
+		rec, done, err := w.applied(ctx, r.Event.ID)
 		if err != nil {
 			return failure(r, err)
 		}
 		if done {
-			return &Result{Reply: &schemas.Result{Success: true, QueryRef: r.Query.Ref, Database: r.Event.Database,
-				Description: r.Query.Description, Message: "duplicate delivery: this request was already applied"}}
+			return w.replay(r, rec, "replay: this request was already applied; this is its first outcome")
 		}
-		r.Stmts = append([]engines.Statement{w.record(r.Event.ID, r.Query.Ref)}, r.Stmts...)
-		r.OwnStmts++
-		return next(ctx, r)
+		own := w.cfg.Engine.System()
+		r.Stmts = append(append([]engines.Statement{own.Record(r.Event.ID, r.Query.Ref, r.BodyHash)}, r.Stmts...),
+			own.Outcome(r.Event.ID, func(out *engines.Result) []byte {
+				return w.answer(r, out, out.Affected[min(1, len(out.Affected)):], 0).AppendJSON(nil)
+			}))
+		r.OwnStmts, r.OwnAfter = 1, 1
+		res := next(ctx, r)
+		if res.Err != nil && schemas.CodeOf(res.Err) == schemas.CodeDatabaseError {
+			if rec, done, err := w.applied(ctx, r.Event.ID); err == nil && done {
+				return w.replay(r, rec, "replay: a concurrent delivery of this request applied it; this is its outcome")
+			}
+		}
+		return res
 	}
+}
+
+// bodyHash identifies a write's ref and canonical params (json sorts map
+// keys), the body a request id is bound to.
+func bodyHash(ref int64, vals params.Values) string {
+	b, _ := json.Marshal(vals)
+	h := sha256.New()
+	h.Write([]byte(strconv.FormatInt(ref, 10)))
+	h.Write([]byte{0})
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replay answers a write from its record: the first attempt's outcome,
+// with msg, or 422 when the record was made with another body. A record
+// from before outcomes were kept is answered as applied, without rows.
+// The tables are invalidated again: the first attempt may have died
+// before it did so.
+func (w *Worker) replay(r *Request, rec engines.Recorded, msg string) *Result {
+	if rec.BodyHash != r.BodyHash && (rec.BodyHash != "" || rec.Ref != r.Query.Ref) {
+		return failure(r, schemas.Errorf(schemas.CodeIdempotencyMismatch, fmt.Sprintf(
+			"request id %s was first used for a write with another body (ref %d or other params); use a new key", r.Event.ID, rec.Ref)))
+	}
+	w.invalidate(r.Event.Database, r.Query.Ref, r.Query.Tables)
+	res := &schemas.Result{}
+	if rec.Outcome == nil || json.Unmarshal(rec.Outcome, res) != nil {
+		return &Result{Reply: &schemas.Result{Success: true, QueryRef: r.Query.Ref, Database: r.Event.Database,
+			Description: r.Query.Description, Message: msg}}
+	}
+	res.Cached, res.CacheAgeMS, res.QueueUsed = false, 0, ""
+	if res.Message == "" {
+		res.Message = msg
+	} else {
+		res.Message = msg + "; " + res.Message
+	}
+	return &Result{Reply: res}
 }
 
 // retry runs a request once more where that is safe:
@@ -364,13 +420,12 @@ func (w *Worker) retry(next Handler) Handler {
 			w.log.Info("connection lost; running the read again on a fresh connection", "ref", r.Query.Ref, "request_id", r.Event.ID)
 			return next(ctx, r)
 		case w.cfg.Idempotent:
-			done, err := w.applied(ctx, r.Event.ID)
+			rec, done, err := w.applied(ctx, r.Event.ID)
 			if err != nil {
 				return res // still no connection: the first failure stands
 			}
 			if done {
-				return &Result{Reply: &schemas.Result{Success: true, QueryRef: r.Query.Ref, Database: r.Event.Database,
-					Description: r.Query.Description, Message: "applied before the connection was lost"}}
+				return w.replay(r, rec, "applied before the connection was lost")
 			}
 			w.log.Info("connection lost; the write did not commit, running it again", "ref", r.Query.Ref, "request_id", r.Event.ID)
 			return next(ctx, r)
@@ -397,11 +452,24 @@ func (w *Worker) execute(ctx context.Context, r *Request) *Result {
 	if q.Writes {
 		w.invalidate(r.Event.Database, q.Ref, q.Tables)
 	}
-	// The rows are counted after Run: engines.Conn has no row limit to
-	// stop reading at max_rows+1, so a huge result is read, then refused.
+	n := max(len(out.Affected)-r.OwnAfter, 0)
+	reply := w.answer(r, out, out.Affected[min(r.OwnStmts, n):n], elapsed)
+	if !reply.Success {
+		return &Result{Reply: reply, Err: schemas.Errorf(reply.Error, reply.Message)}
+	}
+	return &Result{Reply: reply}
+}
+
+// answer is the reply body of a run: its rows and, for a write, the
+// affected counts of the entry's own statements. It is also what a write
+// records as its outcome, from within its transaction (idempotency). The
+// rows are counted after Run: engines.Conn has no row limit to stop
+// reading at max_rows+1, so a huge result is read, then refused.
+func (w *Worker) answer(r *Request, out *engines.Result, affected []int64, elapsed time.Duration) *schemas.Result {
+	q := r.Query
 	if out.RowCount > q.MaxRows {
 		return failure(r, schemas.Errorf(schemas.CodeTooLarge,
-			fmt.Sprintf("result has more than %d rows (max_rows)", q.MaxRows)))
+			fmt.Sprintf("result has more than %d rows (max_rows)", q.MaxRows))).Reply
 	}
 	res := &schemas.Result{
 		Success: true, QueryRef: q.Ref, Database: r.Event.Database, Description: q.Description,
@@ -409,10 +477,10 @@ func (w *Worker) execute(ctx context.Context, r *Request) *Result {
 		ExecutionTimeMS: elapsed.Milliseconds(),
 	}
 	if q.Writes {
-		res.AffectedRows = out.Affected[min(r.OwnStmts, len(out.Affected)):]
+		res.AffectedRows = slices.Clone(affected)
 	}
 	if unused := r.Values.Unused(q.Template); len(unused) > 0 {
 		res.Message = "unused parameters: " + strings.Join(unused, ", ")
 	}
-	return &Result{Reply: res}
+	return res
 }

@@ -20,7 +20,9 @@
 //   - check: malformed → 400 bad_request; another database → 400
 //   - deadline: expired in the queue → 408; else it bounds the rest
 //   - resolve: catalog entry, parameters bound; its timeout bounds the rest
-//   - idempotency: a write already applied is answered from its record
+//   - idempotency: a write already applied is answered with the outcome
+//     its first attempt recorded (another body under its id: 422); else
+//     its id is recorded first and its outcome last in its transaction
 //   - retry: a deadlock or serialization failure runs once more; after a
 //     lost connection a read runs again, a write only if its record
 //     shows it did not commit

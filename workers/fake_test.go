@@ -19,7 +19,8 @@ import (
 type fakeEngine struct {
 	mu      sync.Mutex
 	script  func(ctx context.Context, stmts []engines.Statement) (*engines.Result, error)
-	applied map[string]bool
+	applied map[string]bool // ids committed; a test may set one (a record without outcome)
+	records map[string]engines.Recorded
 	opens   int
 	runs    int // client statement lists run (dqm's own reads excluded)
 }
@@ -36,17 +37,25 @@ type fakeSystem struct {
 	e *fakeEngine
 }
 
-func (s fakeSystem) Applied(_ context.Context, conn engines.Conn, id string) (bool, error) {
+func (s fakeSystem) Applied(_ context.Context, conn engines.Conn, id string) (engines.Recorded, bool, error) {
 	if conn.(*fakeConn).closed {
 		panic("applied on a closed connection")
 	}
 	s.e.mu.Lock()
 	defer s.e.mu.Unlock()
-	return s.e.applied[id], nil
+	if rec, ok := s.e.records[id]; ok {
+		return rec, true, nil
+	}
+	return engines.Recorded{Ref: refWrite}, s.e.applied[id], nil
 }
 
-func (s fakeSystem) Record(id string, ref int64) engines.Statement {
-	return engines.Statement{SQL: "INSERT INTO dqm_requests (request_id, ref) VALUES (?, ?)", Args: []any{id, ref}}
+func (s fakeSystem) Record(id string, ref int64, hash string) engines.Statement {
+	return engines.Statement{SQL: "INSERT INTO dqm_requests (request_id, ref, body_hash) VALUES (?, ?, ?)", Args: []any{id, ref, hash}}
+}
+
+func (s fakeSystem) Outcome(id string, outcome func(*engines.Result) []byte) engines.Statement {
+	return engines.Statement{SQL: "UPDATE dqm_requests SET outcome = ? WHERE request_id = ?",
+		Finish: func(res *engines.Result) []any { return []any{string(outcome(res)), id} }}
 }
 func (e *fakeEngine) Style() params.Style { return params.Question }
 
@@ -73,10 +82,12 @@ func (c *fakeConn) Run(ctx context.Context, stmts []engines.Statement) (*engines
 		panic("run on a closed connection")
 	}
 	e := c.e
-	var record string
+	var record []any
+	var finish engines.Statement
 	client := stmts
 	if strings.HasPrefix(stmts[0].SQL, "INSERT INTO dqm_requests") {
-		record, client = stmts[0].Args[0].(string), stmts[1:]
+		record, client = stmts[0].Args, stmts[1:len(stmts)-1]
+		finish = stmts[len(stmts)-1]
 	}
 	e.mu.Lock()
 	e.runs++
@@ -86,11 +97,19 @@ func (c *fakeConn) Run(ctx context.Context, stmts []engines.Statement) (*engines
 	if err != nil {
 		return nil, err
 	}
-	if record != "" {
-		e.mu.Lock()
-		e.applied[record] = true
-		e.mu.Unlock()
+	if record != nil {
 		res.Affected = append([]int64{1}, res.Affected...)
+		id := record[0].(string)
+		rec := engines.Recorded{Ref: record[1].(int64), BodyHash: record[2].(string),
+			Outcome: []byte(finish.Bind(res).Args[0].(string))}
+		res.Affected = append(res.Affected, 1)
+		e.mu.Lock()
+		e.applied[id] = true
+		if e.records == nil {
+			e.records = map[string]engines.Recorded{}
+		}
+		e.records[id] = rec
+		e.mu.Unlock()
 	}
 	return res, nil
 }

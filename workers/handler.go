@@ -42,8 +42,10 @@ type Request struct {
 
 	Query    *catalog.Query      // resolve
 	Values   params.Values       // resolve
-	Stmts    []engines.Statement // resolve; idempotency puts its record first
+	Stmts    []engines.Statement // resolve; idempotency puts its record first and its outcome last
 	OwnStmts int                 // leading statements that are dqm's own: their counts are not the client's
+	OwnAfter int                 // trailing statements that are dqm's own (the outcome)
+	BodyHash string              // idempotency: the write's ref and params, bound to its id
 
 	reply   *nats.Msg // encode: the reply message, published by reply
 	replied bool      // reply: published

@@ -211,23 +211,19 @@ func keepInProgress(msg jetstream.Msg, every time.Duration) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
-// applied reports whether a write with this request id already committed.
-func (w *Worker) applied(ctx context.Context, id string) (bool, error) {
+// applied looks up the record of a write with this request id.
+func (w *Worker) applied(ctx context.Context, id string) (engines.Recorded, bool, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.open(ctx); err != nil {
-		return false, err
+		return engines.Recorded{}, false, err
 	}
-	done, err := w.cfg.Engine.System().Applied(ctx, w.conn, id)
+	rec, done, err := w.cfg.Engine.System().Applied(ctx, w.conn, id)
 	if engines.IsConnLost(err) {
 		w.conn.Close()
 		w.conn = nil
 	}
-	return done, err
-}
-
-func (w *Worker) record(id string, ref int64) engines.Statement {
-	return w.cfg.Engine.System().Record(id, ref)
+	return rec, done, err
 }
 
 // invalidate tells every cache that a write through dqm changed tables.

@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -181,12 +182,28 @@ func TestIdempotentDuplicate(t *testing.T) {
 		t.Fatalf("a write invalidates its table before the reply: %v", subjects(out))
 	}
 	fm, out := h.handle(request("write-1", refWrite, inbox, time.Time{}))
-	_, body = reply(t, out, inbox)
-	if body["success"] != true || !strings.Contains(body["message"].(string), "already applied") {
-		t.Fatalf("redelivery %v", body)
+	_, again := reply(t, out, inbox)
+	if again["success"] != true || !strings.Contains(again["message"].(string), "already applied") {
+		t.Fatalf("redelivery %v", again)
+	}
+	// The first attempt's outcome, from its record: rows and counts.
+	for _, k := range []string{"rows", "row_count", "affected_rows"} {
+		if fmt.Sprint(again[k]) != fmt.Sprint(body[k]) {
+			t.Errorf("redelivery %s = %v, first %v", k, again[k], body[k])
+		}
 	}
 	if _, runs := h.e.counts(); runs != 1 || fm.outcome() != "ack" {
 		t.Fatalf("the write ran %d times; settled %q", runs, fm.outcome())
+	}
+	// The same id with another body: refused, not run.
+	other := request("write-1", refWrite, inbox, time.Time{})
+	other.Data = []byte(`{"query_ref":2,"params":{"INTEGER":{"N":2}}}`)
+	_, out = h.handle(other)
+	if _, body := reply(t, out, inbox); body["error"] != "idempotency_mismatch" || body["status"] != 422.0 {
+		t.Fatalf("another body under the same id: %v", body)
+	}
+	if _, runs := h.e.counts(); runs != 1 {
+		t.Fatalf("the write ran %d times", runs)
 	}
 }
 

@@ -185,19 +185,20 @@ func (c *Conn) run(ctx, dctx context.Context, stmts []engines.Statement) (*engin
 		if err != nil {
 			return nil, nil, err
 		}
-		return res, nil, execute(dctx, st, stmts[0], res, true)
+		return res, nil, execute(dctx, st, stmts[0].Bind(res), res, true)
 	}
 	tx, err := c.conn.BeginTx(dctx, nil)
 	if err != nil {
 		return nil, nil, err
 	}
+	rowsFrom := engines.RowsFrom(stmts)
 	for i, s := range stmts {
 		if err := ctx.Err(); err != nil {
 			return nil, tx, err
 		}
 		st, err := c.prepare(dctx, s.SQL)
 		if err == nil {
-			err = execute(dctx, tx.StmtContext(dctx, st), s, res, i == len(stmts)-1)
+			err = execute(dctx, tx.StmtContext(dctx, st), s.Bind(res), res, i == rowsFrom)
 		}
 		if err != nil {
 			return nil, tx, fmt.Errorf("statement %d: %w", i+1, err)

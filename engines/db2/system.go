@@ -33,6 +33,7 @@ var dialect = func() *system.Dialect {
 	d.Age = func(s float64) any { return int64(s * 1e6) }
 	d.Limit = func(n int) string { return " FETCH FIRST " + strconv.Itoa(n) + " ROWS ONLY" }
 	d.Exists = stateExists
+	d.Text = "CLOB"
 	d.LowerKeys = true
 	d.NoTable = func(e *engines.DatabaseError) bool { return e.SQLState == "42704" } // undefined name
 	return d

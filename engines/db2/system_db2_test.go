@@ -34,7 +34,7 @@ func TestDB2System(t *testing.T) {
 	if err != nil || len(rows) != 1 || rows[0].Ref != 9 || !rows[0].Public || rows[0].TimeoutMS != 100 || rows[0].Tables[0] != "items" {
 		t.Fatalf("ReadCatalog = %+v, %v", rows, err)
 	}
-	if ok, err := sys.Applied(ctx, conn, "r1"); ok || err != nil {
+	if _, ok, err := sys.Applied(ctx, conn, "r1"); ok || err != nil {
 		t.Fatalf("Applied before = %v, %v", ok, err)
 	}
 	ins := engines.Statement{SQL: "INSERT INTO items (id, name) VALUES (?, ?)", Args: []any{int64(1), "one"}}
@@ -43,10 +43,10 @@ func TestDB2System(t *testing.T) {
 			t.Fatalf("InstallTriggers #%d: %v", i+1, err)
 		}
 	}
-	if _, err := conn.Run(ctx, []engines.Statement{sys.Record("r1", 2), ins}); err != nil {
+	if _, err := conn.Run(ctx, []engines.Statement{sys.Record("r1", 2, "h"), ins}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := sys.Applied(ctx, conn, "r1"); !ok || err != nil {
+	if _, ok, err := sys.Applied(ctx, conn, "r1"); !ok || err != nil {
 		t.Fatalf("Applied after = %v, %v", ok, err)
 	}
 	evs, err := sys.FetchEvents(ctx, conn, 0, 10)

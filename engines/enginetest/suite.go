@@ -52,6 +52,8 @@ func Run(t *testing.T, h Harness) {
 		{"Reconnect", s.testReconnect},
 		{"SystemSetup", s.testSystemSetup},
 		{"SystemRequests", s.testSystemRequests},
+		{"SystemRequestsOutcome", s.testSystemRequestsOutcome},
+		{"SystemRequestsMigrate", s.testSystemRequestsMigrate},
 		{"SystemTriggers", s.testSystemTriggers},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

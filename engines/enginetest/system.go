@@ -77,7 +77,7 @@ func (s *suite) testSystemRequests(t *testing.T) {
 	s.run(t, c, s.stmt("CREATE TABLE w (id "+s.typ(Integer)+" PRIMARY KEY)"))
 	applied := func(id string) bool {
 		t.Helper()
-		ok, err := sys.Applied(ctx, c, id)
+		_, ok, err := sys.Applied(ctx, c, id)
 		if err != nil {
 			t.Fatalf("Applied(%s): %v", id, err)
 		}
@@ -86,17 +86,17 @@ func (s *suite) testSystemRequests(t *testing.T) {
 	if applied("req-1") {
 		t.Fatal("Applied before any write")
 	}
-	s.run(t, c, sys.Record("req-1", 7), s.stmt("INSERT INTO w (id) VALUES (?)", int64(1)))
+	s.run(t, c, sys.Record("req-1", 7, "h1"), s.stmt("INSERT INTO w (id) VALUES (?)", int64(1)))
 	if !applied("req-1") {
 		t.Fatal("not Applied after the write committed")
 	}
-	if _, err := c.Run(ctx, []engines.Statement{sys.Record("req-2", 7), s.stmt("INSERT INTO w (id) VALUES (?)", int64(1))}); err == nil {
+	if _, err := c.Run(ctx, []engines.Statement{sys.Record("req-2", 7, "h2"), s.stmt("INSERT INTO w (id) VALUES (?)", int64(1))}); err == nil {
 		t.Fatal("duplicate key: no error")
 	}
 	if applied("req-2") {
 		t.Fatal("a rolled-back write is Applied")
 	}
-	if _, err := c.Run(ctx, []engines.Statement{sys.Record("req-1", 7), s.stmt("INSERT INTO w (id) VALUES (?)", int64(2))}); err == nil {
+	if _, err := c.Run(ctx, []engines.Statement{sys.Record("req-1", 7, "h1"), s.stmt("INSERT INTO w (id) VALUES (?)", int64(2))}); err == nil {
 		t.Fatal("a second record of req-1: no error")
 	}
 	if err := sys.PruneRequests(ctx, c, time.Hour); err != nil {
@@ -118,6 +118,78 @@ func (s *suite) testSystemRequests(t *testing.T) {
 			t.Fatal("PruneRequests(0) keeps the id")
 		case <-tick.C:
 		}
+	}
+}
+
+// testSystemRequestsOutcome: a write's outcome, computed from the result
+// of its own statements by the record's Finish statement, commits with
+// it and is what Applied returns; the rows are still the client
+// statement's, and a rolled-back write leaves neither record nor outcome.
+func (s *suite) testSystemRequestsOutcome(t *testing.T) {
+	c, _ := s.open(t, engines.Options{})
+	ctx, sys := s.sysCtx(t), s.h.Engine.System()
+	if err := sys.Setup(ctx, c, "queries", ""); err != nil {
+		t.Fatal(err)
+	}
+	s.run(t, c, s.stmt("CREATE TABLE w (id "+s.typ(Integer)+" PRIMARY KEY)"))
+	outcome := func(res *engines.Result) []byte {
+		b, _ := json.Marshal(map[string]any{"affected": res.Affected, "rows": res.RowCount})
+		return b
+	}
+	res := s.run(t, c, sys.Record("req-o", 9, "hash-o"),
+		s.stmt("INSERT INTO w (id) VALUES (?)", int64(1)),
+		s.stmt("SELECT id FROM w"),
+		sys.Outcome("req-o", outcome))
+	if res.RowCount != 1 || string(res.Rows) != `[{"id":1}]` {
+		t.Errorf("rows = %d %s, want the SELECT's [{\"id\":1}]", res.RowCount, res.Rows)
+	}
+	rec, ok, err := sys.Applied(ctx, c, "req-o")
+	if err != nil || !ok {
+		t.Fatalf("Applied(req-o) = %v, %v", ok, err)
+	}
+	want := engines.Recorded{Ref: 9, BodyHash: "hash-o", Outcome: []byte(`{"affected":[1,1,0],"rows":1}`)}
+	if !reflect.DeepEqual(rec, want) {
+		t.Errorf("Applied(req-o)\n got %+v (%s)\nwant %+v (%s)", rec, rec.Outcome, want, want.Outcome)
+	}
+	// The client's statement fails after the record: nothing remains.
+	if _, err := c.Run(ctx, []engines.Statement{sys.Record("req-x", 9, "hash-x"),
+		s.stmt("INSERT INTO w (id) VALUES (?)", int64(1)), sys.Outcome("req-x", outcome)}); err == nil {
+		t.Fatal("duplicate key: no error")
+	}
+	if _, ok, err := sys.Applied(ctx, c, "req-x"); err != nil || ok {
+		t.Fatalf("a rolled-back write: Applied = %v, %v", ok, err)
+	}
+	// A large outcome (a write's returned rows) is kept whole, in UTF-8.
+	big := strings.Repeat("x", 100_000) + "héllo 😀 名前"
+	s.run(t, c, sys.Record("req-big", 9, "hash-b"), s.stmt("INSERT INTO w (id) VALUES (?)", int64(2)),
+		sys.Outcome("req-big", func(*engines.Result) []byte { return []byte(`"` + big + `"`) }))
+	if rec, ok, err := sys.Applied(ctx, c, "req-big"); err != nil || !ok || string(rec.Outcome) != `"`+big+`"` {
+		t.Fatalf("Applied(req-big) = %d bytes (ends %q), %v, %v; want %d", len(rec.Outcome), rec.Outcome[max(0, len(rec.Outcome)-20):], ok, err, len(big)+2)
+	}
+}
+
+// testSystemRequestsMigrate: a dqm_requests made before body_hash and
+// outcome existed gets them from Setup, keeps its rows, and records
+// outcomes after.
+func (s *suite) testSystemRequestsMigrate(t *testing.T) {
+	c, _ := s.open(t, engines.Options{})
+	ctx, sys := s.sysCtx(t), s.h.Engine.System()
+	s.run(t, c, s.stmt("CREATE TABLE dqm_requests (request_id VARCHAR(128) NOT NULL PRIMARY KEY, ref BIGINT NOT NULL, created_at "+s.typ(Datetime)+")"))
+	s.run(t, c, s.stmt("INSERT INTO dqm_requests (request_id, ref) VALUES (?, ?)", "old-1", int64(3)))
+	for i := range 2 {
+		if err := sys.Setup(ctx, c, "queries", ""); err != nil {
+			t.Fatalf("Setup #%d over an old dqm_requests: %v", i+1, err)
+		}
+	}
+	rec, ok, err := sys.Applied(ctx, c, "old-1")
+	if err != nil || !ok || rec.Ref != 3 || rec.BodyHash != "" || rec.Outcome != nil {
+		t.Fatalf("Applied(old-1) = %+v, %v, %v; want ref 3, no hash, no outcome", rec, ok, err)
+	}
+	s.run(t, c, s.stmt("CREATE TABLE w (id "+s.typ(Integer)+" PRIMARY KEY)"))
+	s.run(t, c, sys.Record("new-1", 4, "h"), s.stmt("INSERT INTO w (id) VALUES (?)", int64(1)),
+		sys.Outcome("new-1", func(*engines.Result) []byte { return []byte(`{}`) }))
+	if rec, ok, err := sys.Applied(ctx, c, "new-1"); err != nil || !ok || string(rec.Outcome) != "{}" {
+		t.Fatalf("Applied(new-1) = %+v, %v, %v", rec, ok, err)
 	}
 }
 

@@ -266,16 +266,17 @@ func (c *Conn) run(ctx, dctx context.Context, stmts []engines.Statement) (res *e
 	}
 	res = &engines.Result{Affected: make([]int64, 0, len(stmts))}
 	if len(stmts) == 1 {
-		return res, false, c.runOne(dctx, stmts[0], res, true)
+		return res, false, c.runOne(dctx, stmts[0].Bind(res), res, true)
 	}
 	if err := c.exec(dctx, "START TRANSACTION"); err != nil {
 		return nil, false, err
 	}
+	rowsFrom := engines.RowsFrom(stmts)
 	for i, s := range stmts {
 		if err := ctx.Err(); err != nil {
 			return nil, true, err
 		}
-		if err := c.runOne(dctx, s, res, i == len(stmts)-1); err != nil {
+		if err := c.runOne(dctx, s.Bind(res), res, i == rowsFrom); err != nil {
 			return nil, true, fmt.Errorf("statement %d: %w", i+1, err)
 		}
 	}

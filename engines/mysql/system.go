@@ -22,6 +22,9 @@ type System struct{ system.Base }
 
 var dialect = func() *system.Dialect {
 	d := system.NewDialect(schemas.EngineMySQL, params.Question)
+	// TEXT holds 64 KiB, and an outcome holds a write's returned rows; its
+	// own character set, as an older dqm_requests has the server's default.
+	d.Text = "MEDIUMTEXT CHARACTER SET utf8mb4"
 	d.Quote = system.Backquote
 	d.Cutoff = "NOW(6) - INTERVAL ? MICROSECOND"
 	d.Age = func(s float64) any { return int64(s * 1e6) }

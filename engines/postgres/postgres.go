@@ -178,7 +178,7 @@ func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Res
 func (c *Conn) run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
 	res := &engines.Result{Affected: make([]int64, 0, len(stmts))}
 	if len(stmts) == 1 {
-		if err := c.exec(ctx, stmts[0], res, true); err != nil {
+		if err := c.exec(ctx, stmts[0].Bind(res), res, true); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -187,8 +187,9 @@ func (c *Conn) run(ctx context.Context, stmts []engines.Statement) (*engines.Res
 	if err != nil {
 		return nil, err
 	}
+	rowsFrom := engines.RowsFrom(stmts)
 	for i, st := range stmts {
-		if err := c.exec(ctx, st, res, i == len(stmts)-1); err != nil {
+		if err := c.exec(ctx, st.Bind(res), res, i == rowsFrom); err != nil {
 			rollback(tx)
 			return nil, &stmtError{n: i + 1, err: err}
 		}

@@ -102,7 +102,7 @@ func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Res
 			return nil, c.fail(ctx, err)
 		}
 		res := &engines.Result{}
-		if err := run(ctx, st, stmts[0].SQL, stmts[0].Args, res); err != nil {
+		if err := run(ctx, st, stmts[0].SQL, stmts[0].Bind(res).Args, res, true); err != nil {
 			return nil, c.fail(ctx, err)
 		}
 		return res, nil
@@ -119,10 +119,11 @@ func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Res
 		return nil, c.fail(ctx, err)
 	}
 	res := &engines.Result{}
+	rowsFrom := engines.RowsFrom(stmts)
 	for i, s := range stmts {
 		st, err := c.prepare(ctx, s.SQL)
 		if err == nil {
-			err = run(ctx, tx.StmtContext(ctx, st), s.SQL, s.Args, res)
+			err = run(ctx, tx.StmtContext(ctx, st), s.SQL, s.Bind(res).Args, res, i <= rowsFrom)
 		}
 		if err != nil {
 			tx.Rollback()
@@ -161,8 +162,9 @@ func (c *Conn) fail(ctx context.Context, err error) error {
 }
 
 // run executes one statement, appending its affected count and, when it
-// returns rows, replacing res's rows with its rows.
-func run(ctx context.Context, st *sql.Stmt, query string, args []any, res *engines.Result) error {
+// returns rows and keep is set, replacing res's rows with its rows (a
+// Finish statement after the client's keeps them).
+func run(ctx context.Context, st *sql.Stmt, query string, args []any, res *engines.Result, keep bool) error {
 	if !engines.ReturnsRows(query) {
 		r, err := st.ExecContext(ctx, args...)
 		if err != nil {
@@ -177,7 +179,7 @@ func run(ctx context.Context, st *sql.Stmt, query string, args []any, res *engin
 		return err
 	}
 	defer rows.Close()
-	if err := engines.ReadSQLRows(rows, res, true, kindOf, encode); err != nil {
+	if err := engines.ReadSQLRows(rows, res, keep, kindOf, encode); err != nil {
 		return err
 	}
 	res.Affected = append(res.Affected, 0)

@@ -260,6 +260,11 @@ type Database struct {
 	// retried write is answered from the record instead of running twice.
 	// The table must exist (catalog.manage_tables creates it).
 	IdempotentWrites bool `json:"idempotent_writes"`
+	// IdempotencyWindowS is how long a write's record (its request id,
+	// body hash and first outcome) is kept: a retry with the same id or
+	// Idempotency-Key within it is answered with that outcome; after it,
+	// the id is new again. The Lead prunes older records.
+	IdempotencyWindowS int `json:"idempotency_window_s"`
 	// ScaleDownAfterS is how long a worker above Min idles before it stops.
 	ScaleDownAfterS int `json:"scale_down_after_s"`
 	// LeadTTLS is the lifetime of the Lead's lease.
@@ -320,6 +325,11 @@ func (d *Database) DefaultTimeout() time.Duration { return ms(d.DefaultTimeoutMS
 // ScaleDownAfter returns ScaleDownAfterS as a duration.
 func (d *Database) ScaleDownAfter() time.Duration {
 	return time.Duration(d.ScaleDownAfterS) * time.Second
+}
+
+// IdempotencyWindow returns IdempotencyWindowS as a duration.
+func (d *Database) IdempotencyWindow() time.Duration {
+	return time.Duration(d.IdempotencyWindowS) * time.Second
 }
 
 // LeadTTL returns LeadTTLS as a duration.

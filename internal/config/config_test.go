@@ -94,6 +94,7 @@ func TestDefault(t *testing.T) {
 		{"demo.scale_down_after_s", demo.ScaleDownAfterS, 30},
 		{"demo.lead_ttl_s", demo.LeadTTLS, 5},
 		{"demo.max_rows", demo.MaxRows, 10000},
+		{"demo.idempotency_window_s", demo.IdempotencyWindowS, 86400},
 		{"demo.queues", demo.Queues, map[string]Queue{
 			"slow": {1, 1}, "medium": {1, 1}, "fast": {1, 1}, "cache": {1, 1}}},
 		{"demo.tags", demo.Tags(), []string{"slow", "medium", "fast", "cache"}},
@@ -435,7 +436,8 @@ func TestEveryProblemAtOnce(t *testing.T) {
              "heartbeat_s": 0, "queue_depth_limit": 0,
              "triggers": {"tables": ["ok", "bad name", "ok"], "poll_ms": 0},
              "max_deliver": 0, "ack_wait_ms": 1000, "default_timeout_ms": 5000,
-             "stmt_cache_size": -1, "scale_down_after_s": 0, "lead_ttl_s": 0, "max_rows": 0},
+             "stmt_cache_size": -1, "scale_down_after_s": 0, "lead_ttl_s": 0, "max_rows": 0,
+             "idempotency_window_s": 0},
     "pg": {"engine": "", "dsn": "x", "catalog": {"table": ""}, "default_timeout_ms": 0}
   }
 }`
@@ -446,6 +448,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 		`databases.demo.dsn: required`,
 		`databases.demo.engine: unknown engine "oracle" (want postgres, mysql, sqlite, db2)`,
 		`databases.demo.heartbeat_s: must be >= 1, got 0`,
+		`databases.demo.idempotency_window_s: must be >= 1, got 0`,
 		`databases.demo.lead_ttl_s: must be >= 1, got 0`,
 		`databases.demo.max_deliver: must be >= 1, got 0`,
 		`databases.demo.max_rows: must be >= 1, got 0`,

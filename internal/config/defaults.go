@@ -61,20 +61,21 @@ func newDatabase(name string) *Database {
 		qs[t] = defaultQueue()
 	}
 	return &Database{
-		Name:             name,
-		Catalog:          Catalog{Table: "queries", ManageTables: true},
-		IdempotentWrites: true,
-		Queues:           qs,
-		HeartbeatS:       30,
-		QueueDepthLimit:  10000,
-		Triggers:         Triggers{Tables: []string{}, PollMS: 1000},
-		MaxDeliver:       5,
-		AckWaitMS:        60000,
-		DefaultTimeoutMS: 5000,
-		StmtCacheSize:    128,
-		ScaleDownAfterS:  30,
-		LeadTTLS:         5,
-		MaxRows:          10000, // catalog.DefaultMaxRows
+		Name:               name,
+		Catalog:            Catalog{Table: "queries", ManageTables: true},
+		IdempotentWrites:   true,
+		IdempotencyWindowS: 86400,
+		Queues:             qs,
+		HeartbeatS:         30,
+		QueueDepthLimit:    10000,
+		Triggers:           Triggers{Tables: []string{}, PollMS: 1000},
+		MaxDeliver:         5,
+		AckWaitMS:          60000,
+		DefaultTimeoutMS:   5000,
+		StmtCacheSize:      128,
+		ScaleDownAfterS:    30,
+		LeadTTLS:           5,
+		MaxRows:            10000, // catalog.DefaultMaxRows
 	}
 }
 

@@ -144,6 +144,7 @@ func (d *Database) validate(ps *problems, key string) {
 	atLeast(ps, p+".scale_down_after_s", int64(d.ScaleDownAfterS), 1)
 	atLeast(ps, p+".lead_ttl_s", int64(d.LeadTTLS), 1)
 	atLeast(ps, p+".max_rows", int64(d.MaxRows), 1)
+	atLeast(ps, p+".idempotency_window_s", int64(d.IdempotencyWindowS), 1)
 }
 
 func atLeast(ps *problems, key string, v, lo int64) {

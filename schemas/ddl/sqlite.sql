@@ -18,10 +18,18 @@ CREATE TABLE IF NOT EXISTS {{queries}} (
     PRIMARY KEY (database_name, ref)
 );
 
--- Ids of writes already applied: a redelivered write (a worker died
--- between commit and ack) is answered without running twice. Pruned by age.
+-- Ids of writes already applied, recorded in the write's own transaction:
+-- a redelivered or retried write (a worker died between commit and ack, a
+-- client retried with the same id or Idempotency-Key) is answered with the
+-- first attempt's outcome without running twice. body_hash identifies the
+-- request's ref and canonical params (a retry with another body is refused,
+-- 422 idempotency_mismatch); outcome is the first reply's JSON body. Pruned
+-- by age (databases.<name>.idempotency_window_s). A table made before the
+-- two columns existed gets them at start (ALTER TABLE ... ADD COLUMN).
 CREATE TABLE IF NOT EXISTS dqm_requests (
     request_id VARCHAR(128) NOT NULL PRIMARY KEY,
     ref        BIGINT       NOT NULL,
+    body_hash  VARCHAR(64),
+    outcome    TEXT,
     created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 );

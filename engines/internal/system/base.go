@@ -26,13 +26,41 @@ func (b Base) Setup(ctx context.Context, conn engines.Conn, catalogTable, seed s
 	if err != nil {
 		return err
 	}
-	tpl, err := params.Parse(ddl + "\n" + seed)
-	if err != nil {
-		return fmt.Errorf("dqm DDL: %w", err)
-	}
-	for _, s := range tpl.Statements(b.D.Style) {
-		if err := Ignore(Exec(ctx, conn, s.SQL), b.D.Exists); err != nil {
+	run := func(script string) error {
+		tpl, err := params.Parse(script)
+		if err != nil {
 			return fmt.Errorf("dqm DDL: %w", err)
+		}
+		for _, s := range tpl.Statements(b.D.Style) {
+			if err := Ignore(Exec(ctx, conn, s.SQL), b.D.Exists); err != nil {
+				return fmt.Errorf("dqm DDL: %w", err)
+			}
+		}
+		return nil
+	}
+	if err := run(ddl); err != nil {
+		return err
+	}
+	if err := b.migrate(ctx, conn); err != nil {
+		return err
+	}
+	if strings.TrimSpace(seed) == "" {
+		return nil
+	}
+	return run(seed)
+}
+
+// migrate adds the columns of dqm_requests that a table made by an older
+// dqm lacks. A column is probed with a SELECT of it (the same on every
+// engine, no catalog views); a failed probe means it is missing.
+func (b Base) migrate(ctx context.Context, conn engines.Conn) error {
+	for _, c := range []Column{{Name: "body_hash", Type: "VARCHAR(64)"}, {Name: "outcome", Type: b.D.Text}} {
+		probe := engines.Statement{SQL: "SELECT " + c.Name + " FROM dqm_requests WHERE 1 = 0"}
+		if Read(ctx, conn, probe, func([]any) error { return nil }) == nil {
+			continue
+		}
+		if err := Exec(ctx, conn, "ALTER TABLE dqm_requests ADD COLUMN "+c.Name+" "+c.Type); err != nil {
+			return fmt.Errorf("dqm DDL: dqm_requests: add column %s: %w", c.Name, err)
 		}
 	}
 	return nil
@@ -96,23 +124,42 @@ func (b Base) ReadCatalog(ctx context.Context, conn engines.Conn, table, databas
 }
 
 // Applied implements engines.Requests.
-func (b Base) Applied(ctx context.Context, conn engines.Conn, requestID string) (bool, error) {
-	var n int64
+func (b Base) Applied(ctx context.Context, conn engines.Conn, requestID string) (engines.Recorded, bool, error) {
+	var rec engines.Recorded
+	found := false
 	err := Read(ctx, conn, engines.Statement{
-		SQL:  "SELECT COUNT(*) FROM dqm_requests WHERE request_id = " + b.D.P(1),
+		SQL:  "SELECT ref, body_hash, outcome FROM dqm_requests WHERE request_id = " + b.D.P(1),
 		Args: []any{requestID},
 	}, func(v []any) (err error) {
-		n, err = Int(v[0])
+		found = true
+		rec.Ref, err = Int(v[0])
+		rec.BodyHash = Text(v[1])
+		if v[2] != nil {
+			rec.Outcome = []byte(Text(v[2]))
+		}
 		return err
 	})
-	return n > 0, err
+	if err != nil {
+		return engines.Recorded{}, false, err
+	}
+	return rec, found, nil
 }
 
 // Record implements engines.Requests.
-func (b Base) Record(requestID string, ref int64) engines.Statement {
+func (b Base) Record(requestID string, ref int64, bodyHash string) engines.Statement {
 	return engines.Statement{
-		SQL:  "INSERT INTO dqm_requests (request_id, ref) VALUES (" + b.D.P(1) + ", " + b.D.P(2) + ")",
-		Args: []any{requestID, ref},
+		SQL:  "INSERT INTO dqm_requests (request_id, ref, body_hash) VALUES (" + b.D.P(1) + ", " + b.D.P(2) + ", " + b.D.P(3) + ")",
+		Args: []any{requestID, ref, bodyHash},
+	}
+}
+
+// Outcome implements engines.Requests.
+func (b Base) Outcome(requestID string, outcome func(*engines.Result) []byte) engines.Statement {
+	return engines.Statement{
+		SQL: "UPDATE dqm_requests SET outcome = " + b.D.P(1) + " WHERE request_id = " + b.D.P(2),
+		Finish: func(res *engines.Result) []any {
+			return []any{string(outcome(res)), requestID}
+		},
 	}
 }
 

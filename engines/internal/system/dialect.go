@@ -34,6 +34,9 @@ type Dialect struct {
 	Limit func(n int) string
 	// Data is the select expression of trigger_events.data as text.
 	Data string
+	// Text is the column type of a long text (dqm_requests.outcome), as
+	// in the DDL file.
+	Text string
 	// Exists is the SQLSTATE of "already exists", ignored by Setup on an
 	// engine without CREATE TABLE IF NOT EXISTS; "" for none.
 	Exists string
@@ -61,7 +64,7 @@ func NewDialect(engine string, style params.Style) *Dialect {
 	}
 	return &Dialect{Engine: engine, Style: style, DDL: ddl, NewRow: "NEW", OldRow: "OLD",
 		Quote: DoubleQuote, Fold: same, Pair: commaPair, Pending: "delivered = 0", Sent: "delivered = 1", Done: "1",
-		Limit: func(n int) string { return " LIMIT " + strconv.Itoa(n) }, Data: "data",
+		Limit: func(n int) string { return " LIMIT " + strconv.Itoa(n) }, Data: "data", Text: "TEXT",
 		SchemaTables: true, TriggerInSchema: true}
 }
 
