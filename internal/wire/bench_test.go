@@ -91,3 +91,32 @@ func BenchmarkDecodeRequest(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkNewReply(b *testing.B) {
+	body := []byte(`{"success":true,"query_ref":55,"database":"demo","rows":[{"numbers":500}],"row_count":1,"column_count":1,"status":200}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = NewReply("_INBOX.abc.def", "01J9Z3Q8W6TQ0N3H5V7X2K4M8P", "/dqm/x", body)
+	}
+}
+
+// BenchmarkReply is the worker's reply path: (*Request).Reply for a binary
+// request without trace context must cost what NewReply does.
+func BenchmarkReply(b *testing.B) {
+	body := []byte(`{"success":true,"query_ref":55,"database":"demo","rows":[{"numbers":500}],"row_count":1,"column_count":1,"status":200}`)
+	r := &Request{ID: "01J9Z3Q8W6TQ0N3H5V7X2K4M8P", ReplyTo: "_INBOX.abc.def"}
+	b.Run("binary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = r.Reply("/dqm/x", body)
+		}
+	})
+	rs := *r
+	rs.Structured = true
+	b.Run("structured", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = rs.Reply("/dqm/x", body)
+		}
+	})
+}
