@@ -338,12 +338,12 @@ func TestReplyModes(t *testing.T) {
 func TestTraceParentValidation(t *testing.T) {
 	for tp, ok := range map[string]bool{
 		testTraceParent: true,
-		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future": true,
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x":      false,
-		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01":        false,
-		"00-00000000000000000000000000000000-00f067aa0ba902b7-01":        false,
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01":        false,
-		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":        false,
+		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future":  true,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x":       false,
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01":         false,
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01":         false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01":         false,
+		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":         false,
 		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nX: y": false,
 		"garbage": false,
 	} {
