@@ -75,12 +75,7 @@ var contentStructured = []string{schemas.ContentTypeStructured}
 func (r *Request) Reply(source string, body []byte) *nats.Msg {
 	if !r.Structured {
 		m := NewReply(r.ReplyTo, r.ID, source, body)
-		if r.TraceParent != "" {
-			m.Header[schemas.HeaderTraceParent] = []string{r.TraceParent}
-			if r.TraceState != "" {
-				m.Header[schemas.HeaderTraceState] = []string{r.TraceState}
-			}
-		}
+		SetTrace(m.Header, r.TraceParent, r.TraceState)
 		return m
 	}
 	b := make([]byte, 0, len(body)+256+len(r.ID)*2+len(source)+len(r.TraceParent)+len(r.TraceState))
@@ -146,4 +141,16 @@ func printable(s string) bool {
 		}
 	}
 	return true
+}
+
+// SetTrace puts a W3C trace context on a binary-mode event's headers
+// (the CloudEvents distributed-tracing extension); "" sets nothing.
+func SetTrace(h nats.Header, parent, state string) {
+	if parent == "" {
+		return
+	}
+	h[schemas.HeaderTraceParent] = []string{parent}
+	if state != "" {
+		h[schemas.HeaderTraceState] = []string{state}
+	}
 }
