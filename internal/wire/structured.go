@@ -113,6 +113,19 @@ func (r *Request) setTrace(parent, state string) {
 	}
 }
 
+// getTrace reads a trace header by its exact name or its canonical MIME
+// form: two map lookups, never get's scan of every header, which would
+// cost every request that carries none (the common case).
+func getTrace(h nats.Header, name, canonical string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 func validTraceParent(s string) bool {
 	// 00-<32 hex>-<16 hex>-<2 hex>; a later version may append "-...".
 	if len(s) < 55 || (len(s) > 55 && (s[:2] == "00" || s[55] != '-')) || s[:2] == "ff" {

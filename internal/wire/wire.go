@@ -104,7 +104,9 @@ func DecodeRequest(subject string, h nats.Header, data []byte) (*Request, error)
 	if r.ReplyTo == "" {
 		r.ReplyTo = get(h, schemas.HeaderReplyToCE)
 	}
-	r.setTrace(get(h, schemas.HeaderTraceParent), get(h, schemas.HeaderTraceState))
+	if tp := getTrace(h, schemas.HeaderTraceParent, "Ce-Traceparent"); tp != "" {
+		r.setTrace(tp, getTrace(h, schemas.HeaderTraceState, "Ce-Tracestate"))
+	}
 	r.setSubject(subject)
 	if ct == "" {
 		ct = get(h, schemas.HeaderDataContentType)
