@@ -48,7 +48,8 @@ func (c *Client) traced(ctx context.Context, db string, ref int64, p schemas.Par
 func TraceHTTP(t trace.Tracer, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		traced := t != nil && strings.HasPrefix(req.URL.Path, "/api/")
-		if !traced && req.Header.Get("traceparent") == "" {
+		// "Traceparent" is canonical already: Get does not allocate.
+		if !traced && req.Header.Get("Traceparent") == "" {
 			h.ServeHTTP(w, req)
 			return
 		}
