@@ -67,7 +67,7 @@ func BenchmarkHandle(b *testing.B) {
 		b.Fatal(err)
 	}
 	w := New(Config{Database: "demo", Label: "DQM-Demo-01-F", Tags: []string{"fast"},
-		Engine: &fakeEngine{script: rows(`[{"n":1}]`, 1), applied: map[string]bool{}},
+		Engine:  &fakeEngine{script: rows(`[{"n":1}]`, 1), applied: map[string]bool{}},
 		Catalog: func() *catalog.Catalog { return cat }, NC: nc, Source: "/dqm/bench", Metrics: metrics.New(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	m := request("bench", refRead, "_INBOX.bench.1", time.Now().Add(time.Hour))
