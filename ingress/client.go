@@ -13,9 +13,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/params"
+	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -41,6 +43,8 @@ type Client struct {
 
 	cache    *cache.Cache
 	cacheSub *nats.Subscription
+
+	tracer trace.Tracer // nil: tracing off (trace.go)
 }
 
 // ClientOption configures a Client.
@@ -189,6 +193,14 @@ func (c *Client) Query(ctx context.Context, db string, ref int64, p schemas.Para
 	for _, o := range opts {
 		o(&q)
 	}
+	if c.tracer != nil {
+		return c.traced(ctx, db, ref, p, q)
+	}
+	return c.answer(ctx, db, ref, p, q)
+}
+
+// answer is Query after its options: from the cache, or through the queue.
+func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*schemas.Result, error) {
 	if c.cache == nil {
 		return c.query(ctx, db, ref, p, q)
 	}
@@ -264,6 +276,10 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 		c.mu.Unlock()
 	}()
 	msg := wire.NewRequest(schemas.RequestSubject(db, q.tag), q.id, c.source, c.prefix+q.id, deadline, data, ref)
+	// The caller's span context (OpenTelemetry), as ce-traceparent.
+	if tp, ts := tracing.Inject(ctx); tp != "" {
+		wire.SetTrace(msg.Header, tp, ts)
+	}
 	ack, err := c.js.PublishMsg(ctx, msg)
 	if err == nil && ack.Duplicate {
 		// JetStream still remembers this id (a retry): its first message

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -58,6 +59,7 @@ func newDeadLetters(nc *nats.Conn, st jetstream.Stream, db, source string, prefi
 	if err != nil {
 		return nil, err
 	}
+	log = slog.New(tracing.LogHandler(log.Handler())) // trace_id on a request's lines
 	d := &deadLetters{nc: nc, js: js, st: st, db: db, source: source, prefixes: prefixes, log: log, msgs: make(chan *nats.Msg, 64)}
 	d.sub, err = nc.ChanQueueSubscribe(maxDeliveriesAdvisory+schemas.StreamName(db)+".*", "dqm-dlq-"+db, d.msgs)
 	if err != nil {
@@ -125,16 +127,21 @@ func (d *deadLetters) deadLetter(ctx context.Context, consumer string, seq, deli
 	if d.metrics != nil {
 		d.metrics.DeadLetter(d.db, schemas.DLQReasonMaxDeliveries)
 	}
-	if replyTo := raw.Header.Get(schemas.HeaderReplyTo); replyTo != "" {
-		req, _ := wire.DecodeRequest(raw.Subject, raw.Header, raw.Data)
-		if err := schemas.CheckReplySubject(replyTo, d.prefixes); err != nil {
+	// Decoded for its inbox (Dqm-Reply-To, ce-dqmreplyto or, structured,
+	// dqmreplyto), its mode and its trace context; a malformed request
+	// still has what could be read.
+	req, _ := wire.DecodeRequest(raw.Subject, raw.Header, raw.Data)
+	lctx := tracing.Extract(ctx, req.TraceParent, req.TraceState)
+	d.log.InfoContext(lctx, "dead-lettered", "request_id", req.ID, "reason", schemas.DLQReasonMaxDeliveries, "seq", seq)
+	if req.ReplyTo != "" {
+		if err := schemas.CheckReplySubject(req.ReplyTo, d.prefixes); err != nil {
 			// Where dqm publishes is never the requester's choice.
-			d.log.Warn("dead letter: no notice", "request_id", req.ID, "err", err)
+			d.log.WarnContext(lctx, "dead letter: no notice", "request_id", req.ID, "err", err)
 		} else {
 			res := schemas.Failure(d.db, req.Data.QueryRef, schemas.Errorf(schemas.CodeUnavailable, "request dead-lettered: "+reason))
 			res.Status = schemas.CodeUnavailable.Status()
-			if err := d.nc.PublishMsg(wire.NewReply(replyTo, req.ID, d.source, res.AppendJSON(nil))); err != nil {
-				d.log.Warn("dead letter notice", "request_id", req.ID, "err", err)
+			if err := d.nc.PublishMsg(req.Reply(d.source, res.AppendJSON(nil))); err != nil {
+				d.log.WarnContext(lctx, "dead letter notice", "request_id", req.ID, "err", err)
 			}
 		}
 	}

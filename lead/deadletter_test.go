@@ -1,7 +1,10 @@
 package lead
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,5 +86,47 @@ func TestDeadLetterReplySubject(t *testing.T) {
 				t.Fatal("still in the work queue")
 			}
 		})
+	}
+}
+
+// TestDeadLetterStructuredTraced: a structured request's inbox is its
+// dqmreplyto attribute; its notice is a structured event, and the Lead's
+// line about it carries the request's trace_id.
+func TestDeadLetterStructuredTraced(t *testing.T) {
+	nc := testutil.Connect(t, testutil.NATS(t))
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	db := &config.Database{Name: "dls", QueueDepthLimit: 100, MaxDeliver: 2, AckWaitMS: 1000}
+	st, err := EnsureStream(ctx, js, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	d, err := newDeadLetters(nc, st, "dls", "/test", nil, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.sub.Unsubscribe()
+	replies, _ := nc.SubscribeSync("_INBOX.structured")
+	defer replies.Unsubscribe()
+	ev := `{"specversion":"1.0","type":"` + schemas.TypeQueryRequest + `","source":"/t","id":"s-dl","dqmreplyto":"_INBOX.structured",` +
+		`"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","data":{"query_ref":7}}`
+	ack, err := js.Publish(ctx, "db.dls.slow", []byte(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.deadLetter(ctx, "dls-slow", ack.Sequence, 2); err != nil {
+		t.Fatal(err)
+	}
+	m, err := replies.NextMsg(5 * time.Second)
+	if err != nil || m.Header.Get(schemas.HeaderContentType) != schemas.ContentTypeStructured ||
+		!strings.Contains(string(m.Data), `"dqmrequestid":"s-dl"`) || !strings.Contains(string(m.Data), `"status":503`) {
+		t.Fatalf("notice %v %s (%v)", m, m.Data, err)
+	}
+	if !strings.Contains(logs.String(), `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`) {
+		t.Fatalf("no trace_id in %s", logs.String())
 	}
 }

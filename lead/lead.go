@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dqmhq/dqm/engines"
@@ -59,6 +60,9 @@ type Deps struct {
 	// ReplyPrefixes are the subjects a dead-letter notice may go to
 	// (config nats.reply_prefixes; default schemas.DefaultReplyPrefixes).
 	ReplyPrefixes []string
+	// Tracer, if set, is given to the workers: spans for every request's
+	// queue wait and execution (nil: tracing off).
+	Tracer trace.Tracer
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -196,7 +200,7 @@ func (l *Lead) Run(ctx context.Context) error {
 			Source: "/dqm/" + l.deps.Instance, Logger: l.deps.Logger,
 			Observe: l.observe, Pulled: l.pulled,
 			Idempotent: l.db.IdempotentWrites, ReplyPrefixes: l.deps.ReplyPrefixes, Metrics: l.deps.Metrics,
-			AckWait: l.db.AckWait(), Abort: l.deps.Abort,
+			AckWait: l.db.AckWait(), Abort: l.deps.Abort, Tracer: l.deps.Tracer,
 		})
 	})
 	l.pool.Store(pool)

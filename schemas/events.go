@@ -36,3 +36,16 @@ const (
 	ExtDeadline  = "dqmdeadline"
 	ExtRequestID = "dqmrequestid"
 )
+
+// The CloudEvents distributed-tracing extension (W3C trace context) and
+// the structured content mode (CONTRACT §2).
+const (
+	HeaderTraceParent = "ce-traceparent"
+	HeaderTraceState  = "ce-tracestate"
+	// HeaderDataContentType is where sdk-go's NATS binding writes
+	// datacontenttype in binary mode; content-type is read first.
+	HeaderDataContentType = "ce-datacontenttype"
+	// ContentTypeStructured is the content-type of a structured-mode
+	// event: the whole event, attributes and data, as JSON in the body.
+	ContentTypeStructured = "application/cloudevents+json"
+)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/params"
+	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -24,7 +25,7 @@ import (
 // chain is a worker's request path, outermost first (doc.go lists it).
 func (w *Worker) chain() Handler {
 	return Chain(w.execute,
-		w.observe, w.recovery, w.ack, w.decode, w.guard, w.reply, w.encode,
+		w.observe, w.recovery, w.ack, w.decode, w.trace, w.guard, w.reply, w.encode,
 		w.landing, w.check, w.deadline, w.resolve, w.idempotency, w.retry)
 }
 
@@ -86,14 +87,17 @@ func (w *Worker) recovery(next Handler) Handler {
 				return
 			}
 			id := r.Msg.Headers().Get(schemas.HeaderID)
-			w.log.Error("request panicked; dead-lettered", "request_id", id, "panic", p, "stack", string(debug.Stack()))
+			if r.Event != nil {
+				ctx = tracing.Extract(ctx, r.Event.TraceParent, r.Event.TraceState)
+			}
+			w.log.ErrorContext(ctx, "request panicked; dead-lettered", "request_id", id, "panic", p, "stack", string(debug.Stack()))
 			w.closeConn()
 			w.deadLetter(r, reasonPanic)
 			if r.Event != nil && !r.replied && schemas.CheckReplySubject(r.Event.ReplyTo, w.cfg.ReplyPrefixes) == nil {
 				fail := failure(r, schemas.Errorf(schemas.CodeInternal, "internal error"))
 				fail.Reply.QueueUsed = r.Tag
-				if err := w.cfg.NC.PublishMsg(wire.NewReply(r.Event.ReplyTo, r.Event.ID, w.cfg.Source, fail.Reply.AppendJSON(nil))); err != nil {
-					w.log.Warn("reply after panic", "request_id", id, "err", err)
+				if err := w.cfg.NC.PublishMsg(r.Event.Reply(w.cfg.Source, fail.Reply.AppendJSON(nil))); err != nil {
+					w.log.WarnContext(ctx, "reply after panic", "request_id", id, "err", err)
 				}
 			}
 			if !r.settled {
@@ -164,7 +168,7 @@ func (w *Worker) decode(next Handler) Handler {
 func (w *Worker) guard(next Handler) Handler {
 	return func(ctx context.Context, r *Request) *Result {
 		if err := schemas.CheckReplySubject(r.Event.ReplyTo, w.cfg.ReplyPrefixes); err != nil {
-			w.log.Warn("request rejected: not run", "request_id", r.Event.ID, "ref", r.Event.Data.QueryRef, "err", err)
+			w.log.WarnContext(ctx, "request rejected: not run", "request_id", r.Event.ID, "ref", r.Event.Data.QueryRef, "err", err)
 			w.deadLetter(r, reasonReplySubject)
 			return &Result{Settle: Terminate, Reason: reasonReplySubject, Err: err}
 		}
@@ -189,7 +193,7 @@ func (w *Worker) reply(next Handler) Handler {
 			err = w.cfg.NC.PublishMsg(r.reply)
 		}
 		if err != nil {
-			w.log.Warn("reply failed; leaving request for redelivery", "request_id", r.Event.ID, "err", err)
+			w.log.WarnContext(ctx, "reply failed; leaving request for redelivery", "request_id", r.Event.ID, "err", err)
 			return &Result{Reply: res.Reply, Err: err, Settle: Redeliver, Reason: reasonReplyFailed}
 		}
 		r.replied = true
@@ -219,7 +223,7 @@ func (w *Worker) encodeReply(r *Request, reply *schemas.Result) {
 		reply.Status = reply.Error.Status()
 	}
 	body := reply.AppendJSON(make([]byte, 0, 256+len(reply.Rows)))
-	r.reply = wire.NewReply(r.Event.ReplyTo, r.Event.ID, w.cfg.Source, body)
+	r.reply = r.Event.Reply(w.cfg.Source, body)
 }
 
 // tooLarge replaces the reply with a 413 for a body of n bytes.
@@ -250,7 +254,7 @@ func (w *Worker) landing(next Handler) Handler {
 	return func(ctx context.Context, r *Request) *Result {
 		res := next(ctx, r)
 		if res.Err != nil && w.aborted() {
-			w.log.Warn("landing bound passed: request left for redelivery", "request_id", r.Event.ID)
+			w.log.WarnContext(ctx, "landing bound passed: request left for redelivery", "request_id", r.Event.ID)
 			return &Result{Settle: Redeliver, Reason: reasonLanding, Err: res.Err}
 		}
 		return res
@@ -412,12 +416,12 @@ func (w *Worker) retry(next Handler) Handler {
 		}
 		switch {
 		case engines.IsRetryable(res.Err):
-			w.log.Info("retrying once", "ref", r.Query.Ref, "request_id", r.Event.ID, "err", res.Err)
+			w.log.InfoContext(ctx, "retrying once", "ref", r.Query.Ref, "request_id", r.Event.ID, "err", res.Err)
 			return next(ctx, r)
 		case !engines.IsConnLost(res.Err):
 			return res
 		case !r.Query.Writes:
-			w.log.Info("connection lost; running the read again on a fresh connection", "ref", r.Query.Ref, "request_id", r.Event.ID)
+			w.log.InfoContext(ctx, "connection lost; running the read again on a fresh connection", "ref", r.Query.Ref, "request_id", r.Event.ID)
 			return next(ctx, r)
 		case w.cfg.Idempotent:
 			rec, done, err := w.applied(ctx, r.Event.ID)
@@ -427,7 +431,7 @@ func (w *Worker) retry(next Handler) Handler {
 			if done {
 				return w.replay(r, rec, "applied before the connection was lost")
 			}
-			w.log.Info("connection lost; the write did not commit, running it again", "ref", r.Query.Ref, "request_id", r.Event.ID)
+			w.log.InfoContext(ctx, "connection lost; the write did not commit, running it again", "ref", r.Query.Ref, "request_id", r.Event.ID)
 			return next(ctx, r)
 		}
 		return res
@@ -446,7 +450,7 @@ func (w *Worker) execute(ctx context.Context, r *Request) *Result {
 	out, err := w.run(ctx, r.Stmts)
 	elapsed := time.Since(start)
 	if err != nil {
-		w.log.Info("query failed", "ref", q.Ref, "request_id", r.Event.ID, "err", err)
+		w.log.InfoContext(ctx, "query failed", "ref", q.Ref, "request_id", r.Event.ID, "err", err)
 		return failure(r, err)
 	}
 	if q.Writes {

@@ -12,6 +12,8 @@
 //     500 internal, terminated; the worker goes on
 //   - ack: acks, NAKs or terminates the message, after the reply
 //   - decode: reads the CloudEvent (a malformed one goes on, to be answered)
+//   - trace: its trace context on ctx (trace_id in logs); with tracing on,
+//     spans for the queue wait and the execution
 //   - guard: a reply subject outside the allowed prefixes: not run, no
 //     reply, dead-lettered, terminated
 //   - reply: publishes the reply; too large for NATS: 413, never re-run

@@ -12,10 +12,12 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -54,6 +56,9 @@ type Config struct {
 	// AckWait is the consumers' ack wait: a request that may run longer
 	// is marked in progress while it runs, so it is not redelivered.
 	AckWait time.Duration
+	// Tracer, if set, records the queue wait and execution of every
+	// request as spans (trace.go); nil is tracing off.
+	Tracer trace.Tracer
 }
 
 // Worker is one queue: one connection, one or more tags.
@@ -85,6 +90,8 @@ func New(cfg Config) *Worker {
 	if len(cfg.ReplyPrefixes) == 0 {
 		cfg.ReplyPrefixes = schemas.DefaultReplyPrefixes
 	}
+	// Lines logged with a request's context carry its trace_id.
+	log = slog.New(tracing.LogHandler(log.Handler()))
 	w := &Worker{cfg: cfg, log: log.With("db", cfg.Database, "queue", cfg.Label)}
 	w.handler = w.chain()
 	return w

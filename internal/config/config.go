@@ -39,6 +39,21 @@ type Config struct {
 	// DeadLetters bounds stream DQM_DLQ, which keeps every database's dead
 	// letters for `dqm dlq`.
 	DeadLetters DeadLetters `json:"dead_letters"`
+	// Tracing exports OpenTelemetry spans; off unless OTLPEndpoint is set.
+	Tracing Tracing `json:"tracing"`
+}
+
+// Tracing configures OpenTelemetry: spans for ingress, queue wait and
+// execution, exported over OTLP/HTTP (protobuf). The W3C trace context of
+// requests rides through (ce-traceparent) and logs carry trace_id either
+// way.
+type Tracing struct {
+	// OTLPEndpoint is the collector's base URL, e.g. http://127.0.0.1:4318
+	// (spans go to /v1/traces unless it has a path); "" (the default) is off.
+	OTLPEndpoint string `json:"otlp_endpoint"`
+	// SampleRatio is the share of new traces sampled, 0 to 1 (default 1);
+	// a request with a sampled parent follows its parent.
+	SampleRatio float64 `json:"sample_ratio"`
 }
 
 // DeadLetters bounds what the dead-letter stream keeps: the oldest go

@@ -756,3 +756,31 @@ func TestDurations(t *testing.T) {
 		t.Error("SlogLevel")
 	}
 }
+
+// TestTracing: tracing is off by default with sample_ratio 1; the keys
+// decode from the file and the environment; bad values are problems.
+func TestTracing(t *testing.T) {
+	none := func(string) (string, bool) { return "", false }
+	c, err := Parse([]byte(`{}`), none)
+	if err != nil || c.Tracing.OTLPEndpoint != "" || c.Tracing.SampleRatio != 1 {
+		t.Fatalf("%+v %v", c.Tracing, err)
+	}
+	c, err = Parse([]byte(`{"tracing":{"otlp_endpoint":"http://127.0.0.1:4318","sample_ratio":0.25}}`), none)
+	if err != nil || c.Tracing.OTLPEndpoint != "http://127.0.0.1:4318" || c.Tracing.SampleRatio != 0.25 {
+		t.Fatalf("%+v %v", c.Tracing, err)
+	}
+	env := map[string]string{"DQM_TRACING_SAMPLE_RATIO": "0.5", "DQM_TRACING_OTLP_ENDPOINT": "https://otel:4318"}
+	c, err = Parse([]byte(`{}`), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil || c.Tracing.OTLPEndpoint != "https://otel:4318" || c.Tracing.SampleRatio != 0.5 {
+		t.Fatalf("%+v %v", c.Tracing, err)
+	}
+	_, err = Parse([]byte(`{"tracing":{"otlp_endpoint":"otel:4318","sample_ratio":2}}`), none)
+	for _, want := range []string{"tracing.otlp_endpoint", "tracing.sample_ratio"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err %v, want %s", err, want)
+		}
+	}
+	if _, err = Parse([]byte(`{"tracing":{"sample_ratio":"all"}}`), none); err == nil || !strings.Contains(err.Error(), "a number") {
+		t.Errorf("err %v", err)
+	}
+}

@@ -254,6 +254,16 @@ func (d *decoder) decode(key string, n *node, v reflect.Value) {
 			return
 		}
 		v.SetInt(i)
+	case reflect.Float64:
+		if !d.want(key, n, kNumber, "a number") {
+			return
+		}
+		f, err := strconv.ParseFloat(n.text, 64)
+		if err != nil {
+			d.ps.add(key, "want a number, got %s (%s)", n.text, d.at(n.off))
+			return
+		}
+		v.SetFloat(f)
 	case reflect.Bool:
 		if d.want(key, n, kBool, "a boolean") {
 			v.SetBool(n.b)

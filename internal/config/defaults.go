@@ -37,6 +37,7 @@ func Default() *Config {
 		Log:         Log{Level: "info", Format: "text"},
 		Cache:       Cache{MaxEntries: 10000, MaxBytes: 64 << 20},
 		DeadLetters: DeadLetters{MaxAgeS: 7 * 24 * 3600, MaxMsgs: 100_000},
+		Tracing:     Tracing{SampleRatio: 1},
 		Databases:   map[string]*Database{},
 	}
 }

@@ -87,6 +87,13 @@ func (e *envApplier) override(path []string, v reflect.Value) bool {
 			return false
 		}
 		v.SetInt(i)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil {
+			e.ps.add(key, "%s=%q is not a valid number", name, raw)
+			return false
+		}
+		v.SetFloat(f)
 	case reflect.Bool:
 		b, err := strconv.ParseBool(strings.TrimSpace(raw))
 		if err != nil {

@@ -56,6 +56,15 @@ func (c *Config) validate(ps *problems) {
 		ps.add("log.format", "unknown format %q (want text, json)", c.Log.Format)
 	}
 
+	if t := c.Tracing; t.SampleRatio < 0 || t.SampleRatio > 1 {
+		ps.add("tracing.sample_ratio", "must be between 0 and 1, got %v", t.SampleRatio)
+	}
+	if e := c.Tracing.OTLPEndpoint; e != "" {
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			ps.add("tracing.otlp_endpoint", "want an http:// or https:// URL such as http://127.0.0.1:4318, got %q", e)
+		}
+	}
+
 	// No databases is valid: the CLI's configs often name only NATS. `dqm
 	// serve` refuses to start without one.
 	for key, d := range c.Databases {

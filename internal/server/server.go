@@ -22,6 +22,7 @@ import (
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -41,6 +42,7 @@ type Server struct {
 
 	metrics *metrics.Metrics
 	cache   *cache.Cache
+	tracing *tracing.Provider
 	opts    Options
 
 	cancel context.CancelFunc // stops the leads and their workers
@@ -57,6 +59,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	if log == nil {
 		log = slog.Default()
 	}
+	// A line logged with a traced context carries trace_id.
+	log = slog.New(tracing.LogHandler(log.Handler()))
 	s = &Server{cfg: cfg, log: log, instance: instanceID(), leads: map[string]*lead.Lead{}, done: make(chan struct{})}
 	for _, o := range opts {
 		o(&s.opts)
@@ -86,11 +90,19 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	if err != nil {
 		return nil, err
 	}
+	if s.tracing, err = tracing.New(tracing.Options{Endpoint: cfg.Tracing.OTLPEndpoint,
+		SampleRatio: cfg.Tracing.SampleRatio, Instance: s.instance}); err != nil {
+		return nil, err
+	}
+	tracer := s.tracing.Tracer() // nil when off: no spans started at all
+	if tracer != nil {
+		log.Info("launch: tracing", "otlp_endpoint", cfg.Tracing.OTLPEndpoint, "sample_ratio", cfg.Tracing.SampleRatio)
+	}
 	s.metrics = metrics.New()
 	s.cache = cache.New(cfg.Cache.MaxEntries, cfg.Cache.MaxBytes)
 	s.cache.OnEvent = func(db, ev string) { s.metrics.Cache.WithLabelValues(db, ev).Inc() }
 	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance), ingress.WithCache(s.cache),
-		ingress.WithReplyPrefixes(cfg.NATS.ReplyPrefixes...)); err != nil {
+		ingress.WithReplyPrefixes(cfg.NATS.ReplyPrefixes...), ingress.WithTracer(tracer)); err != nil {
 		return nil, err
 	}
 	leaders, status, err := ensureBuckets(ctx, js, cfg)
@@ -118,7 +130,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		}
 		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: engine,
 			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
-			Catalogs: catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx, ReplyPrefixes: cfg.NATS.ReplyPrefixes}
+			Catalogs: catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx, ReplyPrefixes: cfg.NATS.ReplyPrefixes,
+			Tracer: tracer}
 		if h := db.Catalog.Host; h != "" {
 			host, ok := cfg.Databases[h]
 			if !ok {
@@ -171,7 +184,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	if s.ln, err = net.Listen("tcp", h.Listen); err != nil {
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
-	s.http = &http.Server{Handler: s.countRequests(rest), ReadTimeout: h.ReadTimeout(), ReadHeaderTimeout: h.ReadHeaderTimeout(),
+	s.http = &http.Server{Handler: ingress.TraceHTTP(tracer, s.countRequests(rest)), ReadTimeout: h.ReadTimeout(), ReadHeaderTimeout: h.ReadHeaderTimeout(),
 		WriteTimeout: h.WriteTimeout(), IdleTimeout: h.IdleTimeout(), MaxHeaderBytes: h.MaxHeaderBytes}
 	go func() {
 		if err := s.http.Serve(ingress.JSONErrors(s.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -288,6 +301,14 @@ func (s *Server) close() {
 	if s.ns != nil {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
+	}
+	// Last: the spans of the requests landed above are exported.
+	if s.tracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.tracing.Shutdown(ctx); err != nil {
+			s.log.Warn("tracing: export on shutdown", "err", err)
+		}
+		cancel()
 	}
 }
 

@@ -1,5 +1,7 @@
 // Package wire is dqm's one CloudEvents codec, in NATS binary mode
-// (attributes as ce-* headers, the payload as the message data). Every
+// (attributes as ce-* headers, the payload as the message data); a query
+// request may also come in structured mode (the whole event as JSON,
+// structured.go), and its reply goes back in the request's mode. Every
 // event dqm emits is built here: the query request and its result (reply),
 // the change event and the cache invalidation, and the dead letter. A
 // request is validated on decode so a malformed event is refused with a

@@ -24,6 +24,14 @@ type Request struct {
 	Database string // from the subject db.<name>.<tag>
 	Tag      string
 	Data     schemas.QueryRequest
+
+	// TraceParent and TraceState are the W3C trace context (the
+	// CloudEvents distributed-tracing extension), "" when absent or not
+	// well formed; the reply carries them back.
+	TraceParent, TraceState string
+	// Structured: the request came in structured mode, and so does its
+	// reply (Reply).
+	Structured bool
 }
 
 // NewRequest builds the request message for subject db.<name>.<tag>. The
@@ -59,11 +67,35 @@ var (
 // ErrMalformed marks a request that is not a valid dqm query event.
 var ErrMalformed = errors.New("malformed request")
 
+// attrs are a request's attributes as text, whichever content mode
+// carried them, and the names to report them by.
+type attrs struct {
+	names                         *attrNames
+	spec, typ, time, ct, deadline string
+}
+
+type attrNames struct{ spec, typ, id, source, time, ct, deadline string }
+
+var (
+	binaryNames = attrNames{schemas.HeaderSpecVersion, schemas.HeaderType, schemas.HeaderID, schemas.HeaderSource,
+		schemas.HeaderTime, schemas.HeaderContentType, schemas.HeaderDeadline}
+	structuredNames = attrNames{"specversion", "type", "id", "source", "time", "datacontenttype", schemas.ExtDeadline}
+)
+
 // DecodeRequest validates a request message: a CloudEvents 1.0 event of
-// type io.dqm.query.request.v1 with JSON data holding query_ref. A decode
-// error still returns the Request with whatever could be read, so the
-// worker can reply to ReplyTo with the reason.
+// type io.dqm.query.request.v1 with JSON data holding query_ref, in binary
+// mode (ce-* headers) or structured mode (content-type
+// application/cloudevents+json, or no ce-specversion and no content-type
+// at all, which is how sdk-go's NATS binding sends it: the whole event as
+// JSON in the body). A decode error still returns the Request with
+// whatever could be read, so the worker can reply to ReplyTo with the
+// reason.
 func DecodeRequest(subject string, h nats.Header, data []byte) (*Request, error) {
+	spec := get(h, schemas.HeaderSpecVersion)
+	ct := get(h, schemas.HeaderContentType)
+	if strings.HasPrefix(ct, schemas.ContentTypeStructured) || (spec == "" && ct == "") {
+		return decodeStructured(subject, h, data)
+	}
 	r := &Request{
 		ID:      get(h, schemas.HeaderID),
 		Source:  get(h, schemas.HeaderSource),
@@ -72,52 +104,75 @@ func DecodeRequest(subject string, h nats.Header, data []byte) (*Request, error)
 	if r.ReplyTo == "" {
 		r.ReplyTo = get(h, schemas.HeaderReplyToCE)
 	}
-	parts := strings.Split(subject, ".")
-	if len(parts) == 3 && parts[0] == "db" {
-		r.Database, r.Tag = parts[1], parts[2]
+	if tp := getTrace(h, schemas.HeaderTraceParent, "Ce-Traceparent"); tp != "" {
+		r.setTrace(tp, getTrace(h, schemas.HeaderTraceState, "Ce-Tracestate"))
 	}
-	if sv := get(h, schemas.HeaderSpecVersion); sv != "1.0" {
-		return r, fmt.Errorf("%w: ce-specversion %q, want 1.0", ErrMalformed, sv)
+	r.setSubject(subject)
+	if ct == "" {
+		ct = get(h, schemas.HeaderDataContentType)
+	}
+	a := attrs{names: &binaryNames, spec: spec, typ: get(h, schemas.HeaderType), time: get(h, schemas.HeaderTime),
+		ct: ct, deadline: get(h, schemas.HeaderDeadline)}
+	return r, r.check(&a, data)
+}
+
+func (r *Request) setSubject(subject string) {
+	// db.<name>.<tag>, without strings.Split's slice.
+	rest, ok := strings.CutPrefix(subject, "db.")
+	if !ok {
+		return
+	}
+	name, tag, ok := strings.Cut(rest, ".")
+	if ok && !strings.Contains(tag, ".") {
+		r.Database, r.Tag = name, tag
+	}
+}
+
+// check validates the attributes shared by both modes and decodes data.
+func (r *Request) check(a *attrs, data []byte) error {
+	n := a.names
+	if a.spec != "1.0" {
+		return fmt.Errorf("%w: %s %q, want 1.0", ErrMalformed, n.spec, a.spec)
 	}
 	// The CloudEvents 1.0 required attributes, checked as the spec (and
 	// sdk-go's Validate, see doc.go) does: id and source non-empty, source
 	// a URI-reference; type is checked for the one dqm accepts.
 	if strings.TrimSpace(r.ID) == "" {
-		return r, fmt.Errorf("%w: ce-id: required, a non-empty string", ErrMalformed)
+		return fmt.Errorf("%w: %s: required, a non-empty string", ErrMalformed, n.id)
 	}
 	if strings.TrimSpace(r.Source) == "" {
-		return r, fmt.Errorf("%w: ce-source: required, a non-empty URI-reference", ErrMalformed)
+		return fmt.Errorf("%w: %s: required, a non-empty URI-reference", ErrMalformed, n.source)
 	}
 	if _, err := url.Parse(r.Source); err != nil {
-		return r, fmt.Errorf("%w: ce-source %q is not a URI-reference", ErrMalformed, r.Source)
+		return fmt.Errorf("%w: %s %q is not a URI-reference", ErrMalformed, n.source, r.Source)
 	}
-	if t := get(h, schemas.HeaderTime); t != "" {
-		tm, err := time.Parse(time.RFC3339Nano, t)
+	if a.time != "" {
+		tm, err := time.Parse(time.RFC3339Nano, a.time)
 		if err != nil {
-			return r, fmt.Errorf("%w: ce-time %q is not RFC 3339", ErrMalformed, t)
+			return fmt.Errorf("%w: %s %q is not RFC 3339", ErrMalformed, n.time, a.time)
 		}
 		r.Time = tm
 	}
-	if typ := get(h, schemas.HeaderType); typ != schemas.TypeQueryRequest {
-		return r, fmt.Errorf("%w: ce-type %q, want %s", ErrMalformed, typ, schemas.TypeQueryRequest)
+	if a.typ != schemas.TypeQueryRequest {
+		return fmt.Errorf("%w: %s %q, want %s", ErrMalformed, n.typ, a.typ, schemas.TypeQueryRequest)
 	}
-	if ct := get(h, schemas.HeaderContentType); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return r, fmt.Errorf("%w: content-type %q, want application/json", ErrMalformed, ct)
+	if a.ct != "" && !strings.HasPrefix(a.ct, "application/json") {
+		return fmt.Errorf("%w: %s %q, want application/json", ErrMalformed, n.ct, a.ct)
 	}
-	if d := get(h, schemas.HeaderDeadline); d != "" {
-		tm, err := time.Parse(time.RFC3339Nano, d)
+	if a.deadline != "" {
+		tm, err := time.Parse(time.RFC3339Nano, a.deadline)
 		if err != nil {
-			return r, fmt.Errorf("%w: ce-dqmdeadline %q is not RFC 3339", ErrMalformed, d)
+			return fmt.Errorf("%w: %s %q is not RFC 3339", ErrMalformed, n.deadline, a.deadline)
 		}
 		r.Deadline = tm
 	}
 	if err := json.Unmarshal(data, &r.Data); err != nil {
-		return r, fmt.Errorf("%w: data: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: data: %v", ErrMalformed, err)
 	}
 	if r.Data.QueryRef == 0 && !strings.Contains(string(data), `"query_ref"`) {
-		return r, fmt.Errorf("%w: data has no query_ref", ErrMalformed)
+		return fmt.Errorf("%w: data has no query_ref", ErrMalformed)
 	}
-	return r, nil
+	return nil
 }
 
 // NewReply builds the reply message for a request.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 
 	"github.com/dqmhq/dqm/schemas"
@@ -70,6 +71,10 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add("1.0", schemas.TypeQueryRequest, "id", "/s", "", "", "application/json", []byte(`{"query_ref":55}`))
 	f.Add("", "", "", "", "x", "y", "", []byte(`{`))
 	f.Add("1.0", schemas.TypeQueryRequest, "id", "/s", "2024-01-01T00:00:00Z", "2024-01-01T00:00:01Z", "", []byte(`{"query_ref":1,"params":{"INTEGER":{"A":1}}}`))
+	// Structured mode: no ce-* headers, the whole event in the body.
+	f.Add("", "", "", "", "", "", "", []byte(`{"specversion":"1.0","type":"`+schemas.TypeQueryRequest+`","id":"s","source":"/s","dqmreplyto":"_INBOX.x","data":{"query_ref":55}}`))
+	f.Add("", "", "", "", "", "", schemas.ContentTypeStructured, []byte(`{"specversion":"1.0","type":"`+schemas.TypeQueryRequest+`","id":"s","source":"/s","traceparent":"`+testTraceParent+`","data_base64":"eyJxdWVyeV9yZWYiOjF9"}`))
+	f.Add("", "", "", "", "", "", "", []byte(`{"specversion":"1.0","data":{"query_ref":1},"data_base64":"e30="}`))
 	f.Fuzz(func(t *testing.T, spec, typ, id, source, tm, deadline, ct string, data []byte) {
 		h := nats.Header{}
 		for k, v := range map[string]string{"ce-specversion": spec, "ce-type": typ, "ce-id": id, "ce-source": source,
@@ -188,5 +193,164 @@ func TestReplyToExtension(t *testing.T) {
 	m.Header.Set(schemas.HeaderReplyTo, "_INBOX.header")
 	if r, _ := DecodeRequest(m.Subject, m.Header, m.Data); r.ReplyTo != "_INBOX.header" {
 		t.Fatalf("reply to %q", r.ReplyTo)
+	}
+}
+
+const testTraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+// sdkStructured is a request as sdk-go writes it in structured mode.
+func sdkStructured(t *testing.T, mutate func(*cloudevents.Event)) []byte {
+	t.Helper()
+	ev := cloudevents.New()
+	ev.SetID("s-1")
+	ev.SetSource("/svc/sdk")
+	ev.SetType(schemas.TypeQueryRequest)
+	ev.SetSubject("55")
+	ev.SetTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	ev.SetExtension("dqmreplyto", "_INBOX.sdk.1")
+	ev.SetExtension("traceparent", testTraceParent)
+	ev.SetExtension("tracestate", "dqm=1")
+	if err := ev.SetData("application/json", map[string]any{"query_ref": 55, "params": map[string]any{"INTEGER": map[string]int{"N": 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if mutate != nil {
+		mutate(&ev)
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestStructuredRequest: structured mode (CONTRACT §2) as sdk-go writes it
+// (no headers at all) or with content-type application/cloudevents+json;
+// data as JSON or data_base64; dqmreplyto as an attribute, Dqm-Reply-To
+// header its alias.
+func TestStructuredRequest(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		h    nats.Header
+		data []byte
+	}{
+		{"sdk, no headers", nil, sdkStructured(t, nil)},
+		{"content-type", nats.Header{"content-type": {"application/cloudevents+json; charset=utf-8"}}, sdkStructured(t, nil)},
+		{"data_base64", nil, sdkStructured(t, func(ev *cloudevents.Event) {
+			ev.SetData("application/octet-stream", []byte(`{"query_ref":55,"params":{"INTEGER":{"N":1}}}`))
+			ev.SetDataContentType("application/json")
+			ev.DataBase64 = true
+		})},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "data_base64" && !strings.Contains(string(c.data), `"data_base64"`) {
+				t.Fatalf("not base64: %s", c.data)
+			}
+			r, err := DecodeRequest("db.demo.fast", c.h, c.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Structured || r.ID != "s-1" || r.Source != "/svc/sdk" || r.ReplyTo != "_INBOX.sdk.1" || r.Database != "demo" ||
+				r.Tag != "fast" || r.Data.QueryRef != 55 || string(r.Data.Params["INTEGER"]["N"]) != "1" ||
+				r.TraceParent != testTraceParent || r.TraceState != "dqm=1" || r.Time.IsZero() {
+				t.Fatalf("decoded %+v", r)
+			}
+		})
+	}
+	r, _ := DecodeRequest("db.demo.fast", nats.Header{schemas.HeaderReplyTo: {"_INBOX.alias"}}, sdkStructured(t, nil))
+	if r.ReplyTo != "_INBOX.alias" {
+		t.Fatalf("Dqm-Reply-To is the alias and wins: %q", r.ReplyTo)
+	}
+}
+
+func TestStructuredRejects(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		mutate func(*cloudevents.Event)
+		raw    string
+		want   string
+	}{
+		{name: "type", mutate: func(ev *cloudevents.Event) { ev.SetType("x") }, want: "type"},
+		{name: "deadline", mutate: func(ev *cloudevents.Event) { ev.SetExtension("dqmdeadline", "soon") }, want: "dqmdeadline"},
+		{name: "data content type", mutate: func(ev *cloudevents.Event) { ev.SetData("text/plain", "hi") }, want: "datacontenttype"},
+		{name: "no ref", mutate: func(ev *cloudevents.Event) { ev.SetData("application/json", map[string]int{}) }, want: "query_ref"},
+		{name: "no data", mutate: func(ev *cloudevents.Event) { ev.DataEncoded = nil }, want: "no data"},
+		{name: "not JSON", raw: `{"specversion":"1.0","dqmreplyto":"_INBOX.sdk.1"`, want: "JSON"},
+		{name: "wrong type", raw: `{"specversion":"1.0","dqmreplyto":"_INBOX.sdk.1","id":5}`, want: "attribute id"},
+		{name: "spec version", raw: `{"specversion":"0.3","dqmreplyto":"_INBOX.sdk.1","data":{"query_ref":1}}`, want: "specversion"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := []byte(c.raw)
+			if c.mutate != nil {
+				data = sdkStructured(t, c.mutate)
+			}
+			r, err := DecodeRequest("db.demo.fast", nil, data)
+			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v, want %q", err, c.want)
+			}
+			// Truncated JSON has no inbox to read: it is dead-lettered
+			// unanswered (the guard), like a binary request without one.
+			if (r.ReplyTo != "_INBOX.sdk.1" && c.name != "not JSON") || !r.Structured {
+				t.Fatalf("the inbox and the mode survive a decode error: %+v", r)
+			}
+		})
+	}
+}
+
+// TestReplyModes: a structured request gets a structured reply (the whole
+// result event as JSON, which sdk-go reads back), a binary one a binary
+// reply; both carry dqmrequestid and the trace context.
+func TestReplyModes(t *testing.T) {
+	body := []byte(`{"success":true,"query_ref":55,"status":200}`)
+	r, err := DecodeRequest("db.demo.fast", nil, sdkStructured(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.Reply("/dqm/w", body)
+	if m.Subject != "_INBOX.sdk.1" || m.Header.Get("content-type") != schemas.ContentTypeStructured {
+		t.Fatalf("%s %v", m.Subject, m.Header)
+	}
+	var ev cloudevents.Event
+	if err := json.Unmarshal(m.Data, &ev); err != nil {
+		t.Fatalf("%v: %s", err, m.Data)
+	}
+	if ev.Type() != schemas.TypeQueryResult || ev.Extensions()["dqmrequestid"] != "s-1" || ev.Extensions()["traceparent"] != testTraceParent ||
+		ev.Extensions()["tracestate"] != "dqm=1" || string(ev.Data()) != string(body) || ev.Validate() != nil {
+		t.Fatalf("reply event %v", ev)
+	}
+
+	b := NewRequest("db.demo.fast", "b-1", "/s", "_INBOX.b", time.Time{}, []byte(`{"query_ref":1}`), 1)
+	b.Header.Set(schemas.HeaderTraceParent, testTraceParent)
+	rb, err := DecodeRequest(b.Subject, b.Header, b.Data)
+	if err != nil || rb.Structured || rb.TraceParent != testTraceParent {
+		t.Fatalf("%+v %v", rb, err)
+	}
+	mb := rb.Reply("/dqm/w", body)
+	if RequestID(mb.Header) != "b-1" || mb.Header.Get(schemas.HeaderTraceParent) != testTraceParent || string(mb.Data) != string(body) {
+		t.Fatalf("binary reply %v %s", mb.Header, mb.Data)
+	}
+	if _, ok := NewReply("_INBOX.b", "b-1", "/s", body).Header[schemas.HeaderTraceParent]; ok {
+		t.Fatal("no trace context, no header")
+	}
+}
+
+// TestTraceParentValidation: a malformed traceparent is dropped (W3C
+// Trace Context), never echoed into a reply.
+func TestTraceParentValidation(t *testing.T) {
+	for tp, ok := range map[string]bool{
+		testTraceParent: true,
+		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future":  true,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x":       false,
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01":         false,
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01":         false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01":         false,
+		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":         false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nX: y": false,
+		"garbage": false,
+	} {
+		var r Request
+		r.setTrace(tp, "a=b")
+		if (r.TraceParent != "") != ok || (r.TraceState != "") != ok {
+			t.Errorf("%q: kept %q %q, want %v", tp, r.TraceParent, r.TraceState, ok)
+		}
 	}
 }

@@ -1,0 +1,85 @@
+package workers
+
+import (
+	"context"
+	"log/slog"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/dqmhq/dqm/internal/tracing"
+)
+
+// trace puts the request's trace context (ce-traceparent) on ctx, so that
+// every line logged after it carries trace_id (tracing.LogHandler), and
+// logs one debug line per request with its outcome. With tracing on
+// (Config.Tracer) it records two spans: the queue wait, from ce-time to
+// the pull (a span with explicit start and end times), and the execution,
+// from the pull to the reply. Both are children of the requester's span;
+// a request without trace context starts its trace at the queue wait, and
+// the execution follows from it.
+func (w *Worker) trace(next Handler) Handler {
+	return func(ctx context.Context, r *Request) *Result {
+		ctx = tracing.Extract(ctx, r.Event.TraceParent, r.Event.TraceState)
+		t := w.cfg.Tracer
+		if t == nil {
+			res := next(ctx, r)
+			w.answered(ctx, r, res)
+			return res
+		}
+		if !r.Event.Time.IsZero() && r.Event.Time.Before(r.Pulled) {
+			qctx, q := t.Start(ctx, "dqm.queue_wait", trace.WithTimestamp(r.Event.Time), trace.WithSpanKind(trace.SpanKindConsumer))
+			if q.IsRecording() {
+				q.SetAttributes(w.spanAttrs(r)...)
+			}
+			q.End(trace.WithTimestamp(r.Pulled))
+			if !trace.SpanContextFromContext(ctx).IsValid() {
+				ctx = qctx
+			}
+		}
+		ctx, span := t.Start(ctx, "dqm.execute", trace.WithTimestamp(r.Pulled), trace.WithSpanKind(trace.SpanKindConsumer))
+		res := next(ctx, r)
+		if span.IsRecording() {
+			span.SetAttributes(w.spanAttrs(r)...)
+			if res.Reply != nil {
+				span.SetAttributes(attribute.Int("dqm.status", res.Reply.Status), attribute.Bool("dqm.success", res.Reply.Success))
+				if !res.Reply.Success {
+					span.SetStatus(codes.Error, string(res.Reply.Error))
+				}
+			}
+			if res.Reason != "" {
+				span.SetAttributes(attribute.String("dqm.settle_reason", res.Reason))
+			}
+		}
+		span.End()
+		w.answered(ctx, r, res)
+		return res
+	}
+}
+
+func (w *Worker) spanAttrs(r *Request) []attribute.KeyValue {
+	return []attribute.KeyValue{
+		attribute.String("messaging.system", "nats"),
+		attribute.String("messaging.destination.name", r.Msg.Subject()),
+		attribute.String("messaging.message.id", r.Event.ID),
+		attribute.String("dqm.database", w.cfg.Database),
+		attribute.String("dqm.queue", r.Tag),
+		attribute.String("dqm.label", w.cfg.Label),
+		attribute.Int64("dqm.query_ref", r.Event.Data.QueryRef),
+		attribute.Bool("dqm.structured", r.Event.Structured),
+	}
+}
+
+// answered is the request's debug line (with trace_id when it has one).
+func (w *Worker) answered(ctx context.Context, r *Request, res *Result) {
+	if !w.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	status := 0
+	if res.Reply != nil {
+		status = res.Reply.Status
+	}
+	w.log.DebugContext(ctx, "request handled", "request_id", r.Event.ID, "ref", r.Event.Data.QueryRef, "tag", r.Tag,
+		"status", status, "settle", res.Settle, "reason", res.Reason)
+}
