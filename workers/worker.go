@@ -54,6 +54,10 @@ type Config struct {
 	// AckWait is the consumers' ack wait: a request that may run longer
 	// is marked in progress while it runs, so it is not redelivered.
 	AckWait time.Duration
+	// Invalidate, if set, publishes a write's invalidations (the lead's
+	// numbered publisher, so caches notice one they lost); nil publishes
+	// them unnumbered on NC.
+	Invalidate func(schemas.Invalidation) error
 }
 
 // Worker is one queue: one connection, one or more tags.
@@ -238,7 +242,13 @@ func (w *Worker) record(id string, ref int64) engines.Statement {
 func (w *Worker) invalidate(db string, ref int64, tables []string) {
 	for _, t := range tables {
 		inv := schemas.Invalidation{Database: db, Table: t, QueryRefs: []int64{ref}}
-		if err := w.cfg.NC.PublishMsg(wire.NewInvalidation(w.cfg.Source, inv)); err != nil {
+		var err error
+		if w.cfg.Invalidate != nil {
+			err = w.cfg.Invalidate(inv)
+		} else {
+			err = w.cfg.NC.PublishMsg(wire.NewInvalidation(w.cfg.Source, inv))
+		}
+		if err != nil {
 			w.log.Warn("invalidate", "table", t, "err", err)
 		}
 	}
