@@ -38,6 +38,11 @@ type Client struct {
 
 	cache    *cache.Cache
 	cacheSub *nats.Subscription
+	marks    *cache.Watermarks // lost invalidations (watermarks.go)
+	dropMsg  func(*nats.Msg) bool
+	stop     chan struct{} // closed by Close: the client's goroutines end
+	wg       sync.WaitGroup
+	closed   sync.Once
 }
 
 // ClientOption configures a Client.
@@ -49,8 +54,10 @@ func WithSource(s string) ClientOption { return func(c *Client) { c.source = s }
 // WithCache gives the client a result cache (a near-cache for services,
 // the instance cache for the REST adapter): queries sent with CacheFor are
 // answered from it while fresh. The client subscribes to every database's
-// invalidations to keep it correct, and clears it after a reconnect, when
-// invalidations may have been missed.
+// invalidations to keep it correct. It notices the ones it missed (a gap
+// in a publisher's numbers, a watermark it has not reached, or one that
+// is overdue) and drops that database's entries, and it clears the cache
+// after a reconnect or a slow-consumer drop.
 func WithCache(c *cache.Cache) ClientOption { return func(cl *Client) { cl.cache = c } }
 
 // WithReplyPrefixes names the reply prefixes the workers accept (the
@@ -68,7 +75,7 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{nc: nc, js: js, source: "/dqm/client", pending: make(map[string]chan *nats.Msg),
-		replyPrefixes: schemas.DefaultReplyPrefixes}
+		replyPrefixes: schemas.DefaultReplyPrefixes, stop: make(chan struct{})}
 	for _, o := range opts {
 		o(c)
 	}
@@ -95,34 +102,19 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	return c, nil
 }
 
-func (c *Client) watchInvalidations() error {
-	var err error
-	c.cacheSub, err = c.nc.Subscribe("dqm.*.invalidate.>", func(m *nats.Msg) {
-		// dqm.<db>.invalidate.<table>
-		parts := strings.SplitN(m.Subject, ".", 4)
-		if len(parts) == 4 {
-			c.cache.Invalidate(parts[1], parts[3])
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("invalidation subscription: %w", err)
-	}
-	prev := c.nc.Opts.ReconnectedCB
-	c.nc.SetReconnectHandler(func(nc *nats.Conn) {
-		c.cache.Clear()
-		if prev != nil {
-			prev(nc)
-		}
-	})
-	return nil
-}
-
-// Close stops the subscriptions; waiting queries fail.
+// Close stops the subscriptions and the client's goroutines, and returns
+// once they have ended; waiting queries fail.
 func (c *Client) Close() error {
-	if c.cacheSub != nil {
-		c.cacheSub.Unsubscribe()
-	}
-	return c.sub.Unsubscribe()
+	var err error
+	c.closed.Do(func() {
+		close(c.stop)
+		if c.cacheSub != nil {
+			c.cacheSub.Unsubscribe()
+		}
+		err = c.sub.Unsubscribe()
+		c.wg.Wait()
+	})
+	return err
 }
 
 func (c *Client) deliver(m *nats.Msg) {
@@ -184,6 +176,7 @@ func (c *Client) Query(ctx context.Context, db string, ref int64, p schemas.Para
 			return schemas.Failure(db, ref, derr), derr
 		}
 		key := cache.Key(db, ref, canonical(vals))
+		c.marks.Expect(db)
 		res = c.cache.Do(ctx, db, key, q.tables, q.ttl, func(ctx context.Context) *schemas.Result {
 			r, _ := c.query(ctx, db, ref, p, q)
 			return r
