@@ -40,9 +40,12 @@ type Client struct {
 	cacheSub *nats.Subscription
 	marks    *cache.Watermarks // lost invalidations (watermarks.go)
 	dropMsg  func(*nats.Msg) bool
-	stop     chan struct{} // closed by Close: the client's goroutines end
-	wg       sync.WaitGroup
-	closed   sync.Once
+	catalogs *catalogs // the near-cache's rules from KV dqm_catalog (catalogkv.go)
+
+	life   context.Context // done on Close: the client's goroutines end
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed sync.Once
 }
 
 // ClientOption configures a Client.
@@ -52,8 +55,12 @@ type ClientOption func(*Client)
 func WithSource(s string) ClientOption { return func(c *Client) { c.source = s } }
 
 // WithCache gives the client a result cache (a near-cache for services,
-// the instance cache for the REST adapter): queries sent with CacheFor are
-// answered from it while fresh. The client subscribes to every database's
+// the instance cache for the REST adapter). A query is answered from it
+// while fresh when its catalog entry is a cache-tag entry with a
+// cache_ttl_s (read from KV dqm_catalog, which the client watches per
+// database from that database's first query), or when it is sent with
+// CacheFor; its tables, for invalidation, are the entry's unless Tables
+// names them. The client subscribes to every database's
 // invalidations to keep it correct. It notices the ones it missed (a gap
 // in a publisher's numbers, a watermark it has not reached, or one that
 // is overdue) and drops that database's entries, and it clears the cache
@@ -75,7 +82,8 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{nc: nc, js: js, source: "/dqm/client", pending: make(map[string]chan *nats.Msg),
-		replyPrefixes: schemas.DefaultReplyPrefixes, stop: make(chan struct{})}
+		replyPrefixes: schemas.DefaultReplyPrefixes}
+	c.life, c.cancel = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(c)
 	}
@@ -96,8 +104,10 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	if c.cache != nil {
 		if err := c.watchInvalidations(); err != nil {
 			c.sub.Unsubscribe()
+			c.cancel()
 			return nil, err
 		}
+		c.catalogs = &catalogs{js: js, ctx: c.life, wg: &c.wg, changed: c.cache.DropRefs, dbs: map[string]*dbCatalog{}}
 	}
 	return c, nil
 }
@@ -107,7 +117,7 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 func (c *Client) Close() error {
 	var err error
 	c.closed.Do(func() {
-		close(c.stop)
+		c.cancel()
 		if c.cacheSub != nil {
 			c.cacheSub.Unsubscribe()
 		}
@@ -132,20 +142,29 @@ func (c *Client) deliver(m *nats.Msg) {
 type QueryOption func(*query)
 
 type query struct {
-	tag    string
-	id     string
-	ttl    time.Duration
-	tables []string
+	tag       string
+	id        string
+	ttl       time.Duration
+	tables    []string
+	ttlSet    bool // CacheFor was given: the catalog's TTL is not used
+	tablesSet bool // Tables was given: the catalog's tables are not used
 }
 
 // CacheFor lets the client's cache answer the query for ttl (needs
-// WithCache; the catalog's cache_ttl_s is the usual value).
-func CacheFor(ttl time.Duration) QueryOption { return func(q *query) { q.ttl = ttl } }
+// WithCache), whatever the catalog entry says; CacheFor(0) keeps the
+// query out of the cache. Without it, the entry's cache_ttl_s applies to a
+// cache-tag entry.
+func CacheFor(ttl time.Duration) QueryOption {
+	return func(q *query) { q.ttl, q.ttlSet = ttl, true }
+}
 
-// Tables names the tables the query reads or writes: cached results are
-// dropped when one of them is invalidated, and a write's reply drops the
-// cached reads of its tables before Query returns (read-your-writes).
-func Tables(tables ...string) QueryOption { return func(q *query) { q.tables = tables } }
+// Tables names the tables the query reads or writes, instead of its
+// catalog entry's: cached results are dropped when one of them is
+// invalidated, and a write's reply drops the cached reads of its tables
+// before Query returns (read-your-writes).
+func Tables(tables ...string) QueryOption {
+	return func(q *query) { q.tables, q.tablesSet = tables, true }
+}
 
 // Queue sends the query to a tag's queue (slow, medium, fast or cache)
 // instead of medium.
@@ -167,6 +186,16 @@ func (c *Client) Query(ctx context.Context, db string, ref int64, p schemas.Para
 	}
 	if c.cache == nil {
 		return c.query(ctx, db, ref, p, q)
+	}
+	if !q.ttlSet || !q.tablesSet {
+		if r, ok := c.catalogs.rule(ctx, db, ref); ok {
+			if !q.ttlSet {
+				q.ttl = r.ttl
+			}
+			if !q.tablesSet {
+				q.tables = r.tables
+			}
+		}
 	}
 	var res *schemas.Result
 	var err error

@@ -160,3 +160,56 @@ func TestNearCacheNoticesLostInvalidations(t *testing.T) {
 		t.Errorf("a lost invalidation was noticed %v later (bound %v)", worst, watermark)
 	}
 }
+
+// TestNearCacheFromCatalog: a client given only WithCache learns from KV
+// dqm_catalog that ref 1 is a cache-tag entry on table items (its tables
+// found in its SQL) and caches it; ref 3, a fast entry, is not cached. An
+// UPDATE behind dqm's back reaches the near-cache through the trigger
+// path, and a write through dqm drops the writer's entries before Query
+// returns, both with no Tables option.
+func TestNearCacheFromCatalog(t *testing.T) {
+	_, ns, direct := shop(t)
+	near := ingress.NewCache(0, 0)
+	c, err := ingress.NewClient(testutil.Connect(t, ns), ingress.WithCache(near))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Filling waits for a hit: the start's own invalidations (the trigger
+	// path catching up, a first watermark) may empty a fresh entry.
+	fill := func() {
+		testutil.Eventually(t, 5*time.Second, "cached from the catalog's rule", func() bool {
+			readItem(t, c, 1)
+			_, cached := readItem(t, c, 1)
+			return cached
+		})
+	}
+	fill()
+	if _, cached := readItem(t, c, 3); cached {
+		t.Fatal("a fast entry was cached")
+	}
+	if _, cached := readItem(t, c, 3); cached {
+		t.Fatal("a fast entry was cached")
+	}
+	for i := 1; i <= 5; i++ {
+		committed := time.Now()
+		if _, err := direct.Exec("UPDATE items SET v = ? WHERE id = 1", i); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Eventually(t, 5*time.Second, "the update seen", func() bool {
+			v, _ := readItem(t, c, 1)
+			return v == float64(i)
+		})
+		t.Logf("update %d: fresh after %v", i, time.Since(committed).Round(time.Millisecond))
+		fill()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p := schemas.Params{"INTEGER": {"ID": json.RawMessage("1"), "V": json.RawMessage("42")}}
+	if _, err := c.Query(ctx, "shop", 2, p, ingress.Queue("fast")); err != nil {
+		t.Fatal(err)
+	}
+	if v, cached := readItem(t, c, 1); v != 42 || cached {
+		t.Fatalf("after the client's own write: %v cached=%v", v, cached)
+	}
+}

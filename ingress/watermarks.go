@@ -93,7 +93,7 @@ func (c *Client) checkWatermarks() {
 	defer t.Stop()
 	for {
 		select {
-		case <-c.stop:
+		case <-c.life.Done():
 			return
 		case <-t.C:
 		}
