@@ -18,6 +18,10 @@ import (
 // bucket yet, no JetStream) waits before a query tries again.
 const catalogRetry = 5 * time.Second
 
+// catalogWait bounds how long a query waits for its database's catalog
+// from KV; past it the query is sent as if its entry were not in KV.
+const catalogWait = 5 * time.Second
+
 // cacheRule is what a near-cache needs of a catalog entry.
 type cacheRule struct {
 	ttl    time.Duration // 0: not cached
@@ -46,8 +50,17 @@ type catalogs struct {
 	wg      *sync.WaitGroup
 	changed func(db string, refs []int64) // an entry changed or went: drop its results
 
-	mu  sync.Mutex
-	dbs map[string]*dbCatalog
+	mu     sync.Mutex
+	dbs    map[string]*dbCatalog
+	closed bool // Close is waiting for the watches: start no more
+}
+
+// close makes rule start no more watches; the client then waits for
+// those running (they end with its context).
+func (k *catalogs) close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.closed = true
 }
 
 type dbCatalog struct {
@@ -66,7 +79,7 @@ func (k *catalogs) rule(ctx context.Context, db string, ref int64) (cacheRule, b
 	k.mu.Lock()
 	d := k.dbs[db]
 	if d == nil || (!d.failed.IsZero() && time.Since(d.failed) > catalogRetry) {
-		if k.ctx.Err() != nil {
+		if k.closed {
 			k.mu.Unlock()
 			return cacheRule{}, false
 		}
@@ -75,9 +88,13 @@ func (k *catalogs) rule(ctx context.Context, db string, ref int64) (cacheRule, b
 		k.wg.Go(func() { k.watch(db, d) })
 	}
 	k.mu.Unlock()
+	wait := time.NewTimer(catalogWait)
+	defer wait.Stop()
 	select {
 	case <-d.ready:
 	case <-ctx.Done():
+		return cacheRule{}, false
+	case <-wait.C:
 		return cacheRule{}, false
 	}
 	d.mu.RLock()

@@ -118,6 +118,9 @@ func (c *Client) Close() error {
 	var err error
 	c.closed.Do(func() {
 		c.cancel()
+		if c.catalogs != nil {
+			c.catalogs.close()
+		}
 		if c.cacheSub != nil {
 			c.cacheSub.Unsubscribe()
 		}
