@@ -17,6 +17,7 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	_ "github.com/dqmhq/dqm/engines/sqlite" // the shop database
 	"github.com/dqmhq/dqm/ingress"
@@ -211,5 +212,25 @@ func TestNearCacheFromCatalog(t *testing.T) {
 	}
 	if v, cached := readItem(t, c, 1); v != 42 || cached {
 		t.Fatalf("after the client's own write: %v cached=%v", v, cached)
+	}
+	// The entry changes in KV (as a catalog reload publishes it): its
+	// cached results go, and its new rule (no TTL) applies.
+	fill()
+	js, err := jetstream.New(testutil.Connect(t, ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(ctx, schemas.BucketCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := `{"ref":1,"name":"item","sql":"SELECT v FROM items WHERE id = :ID","queue":"fast","public":true,"tables":["items"]}`
+	if _, err := kv.Put(ctx, "shop.1", []byte(entry)); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 5*time.Second, "the changed entry's results dropped", func() bool { return near.Len("shop") == 0 })
+	readItem(t, c, 1)
+	if _, cached := readItem(t, c, 1); cached {
+		t.Fatal("cached after its entry left the cache queue")
 	}
 }
