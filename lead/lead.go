@@ -214,6 +214,15 @@ func (l *Lead) Run(ctx context.Context) error {
 		return err
 	}
 	pool.start(0, "lead", LeadTags(l.db))
+	// The watermark outlives the other jobs: it keeps going while the
+	// workers finish their requests (whose writes still invalidate), so a
+	// long landing does not look like a dead publisher to every cache.
+	wmCtx, stopWatermark := context.WithCancel(context.WithoutCancel(ctx))
+	wmDone := make(chan struct{})
+	go func() {
+		defer close(wmDone)
+		(&watermarkJob{inv: inv, every: l.watermarkEvery(), log: l.log}).run(wmCtx)
+	}()
 	g, gctx := errgroup.WithContext(ctx)
 	for _, j := range jobs {
 		g.Go(func() error { return j.run(gctx) })
@@ -231,6 +240,8 @@ func (l *Lead) Run(ctx context.Context) error {
 	cancel()
 	l.leader.set(false)
 	pool.stop()
+	stopWatermark()
+	<-wmDone
 	// After the workers: no invalidation of this publisher can follow it.
 	if err := inv.watermark(l.watermarkEvery(), true); err != nil {
 		l.log.Warn("final invalidation watermark", "err", err)
@@ -298,7 +309,6 @@ func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease, inv *invalida
 			invalidate: func(i schemas.Invalidation) error { return inv.send(wire.ChangeSource(l.db.Name), i) },
 			capturing:  &l.capturing, metrics: l.deps.Metrics, logger: l.log,
 		},
-		&watermarkJob{inv: inv, every: l.watermarkEvery(), log: l.log},
 		dlq,
 	}, nil
 }

@@ -60,8 +60,8 @@ func (p *invalidations) watermark(every time.Duration, final bool) error {
 
 // watermarkJob publishes the database's invalidation watermark every
 // interval, on every instance (not only the Lead's: every instance's
-// workers publish invalidations). The final one is sent by Run once the
-// workers have stopped.
+// workers publish invalidations). Run keeps it going until the workers
+// have stopped, then sends the final one.
 type watermarkJob struct {
 	inv   *invalidations
 	every time.Duration
