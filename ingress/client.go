@@ -44,7 +44,15 @@ type Client struct {
 	cache    *cache.Cache
 	cacheSub *nats.Subscription
 
-	tracer trace.Tracer // nil: tracing off (trace.go)
+	tracer   trace.Tracer      // nil: tracing off (trace.go)
+	marks    *cache.Watermarks // lost invalidations (watermarks.go)
+	dropMsg  func(*nats.Msg) bool
+	catalogs *catalogs // the near-cache's rules from KV dqm_catalog (catalogkv.go)
+
+	life   context.Context // done on Close: the client's goroutines end
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed sync.Once
 }
 
 // ClientOption configures a Client.
@@ -54,10 +62,16 @@ type ClientOption func(*Client)
 func WithSource(s string) ClientOption { return func(c *Client) { c.source = s } }
 
 // WithCache gives the client a result cache (a near-cache for services,
-// the instance cache for the REST adapter): queries sent with CacheFor are
-// answered from it while fresh. The client subscribes to every database's
-// invalidations to keep it correct, and clears it after a reconnect, when
-// invalidations may have been missed.
+// the instance cache for the REST adapter). A query is answered from it
+// while fresh when its catalog entry is a cache-tag entry with a
+// cache_ttl_s (read from KV dqm_catalog, which the client watches per
+// database from that database's first query), or when it is sent with
+// CacheFor; its tables, for invalidation, are the entry's unless Tables
+// names them. The client subscribes to every database's
+// invalidations to keep it correct. It notices the ones it missed (a gap
+// in a publisher's numbers, a watermark it has not reached, or one that
+// is overdue) and drops that database's entries, and it clears the cache
+// after a reconnect or a slow-consumer drop.
 func WithCache(c *cache.Cache) ClientOption { return func(cl *Client) { cl.cache = c } }
 
 // WithReplyPrefixes names the reply prefixes the workers accept (the
@@ -76,6 +90,7 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	}
 	c := &Client{nc: nc, js: js, source: "/dqm/client", pending: make(map[string][]chan *nats.Msg),
 		replyPrefixes: schemas.DefaultReplyPrefixes}
+	c.life, c.cancel = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(c)
 	}
@@ -96,40 +111,30 @@ func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
 	if c.cache != nil {
 		if err := c.watchInvalidations(); err != nil {
 			c.sub.Unsubscribe()
+			c.cancel()
 			return nil, err
 		}
+		c.catalogs = &catalogs{js: js, ctx: c.life, wg: &c.wg, changed: c.cache.DropRefs, dbs: map[string]*dbCatalog{}}
 	}
 	return c, nil
 }
 
-func (c *Client) watchInvalidations() error {
-	var err error
-	c.cacheSub, err = c.nc.Subscribe("dqm.*.invalidate.>", func(m *nats.Msg) {
-		// dqm.<db>.invalidate.<table>
-		parts := strings.SplitN(m.Subject, ".", 4)
-		if len(parts) == 4 {
-			c.cache.Invalidate(parts[1], parts[3])
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("invalidation subscription: %w", err)
-	}
-	prev := c.nc.Opts.ReconnectedCB
-	c.nc.SetReconnectHandler(func(nc *nats.Conn) {
-		c.cache.Clear()
-		if prev != nil {
-			prev(nc)
-		}
-	})
-	return nil
-}
-
-// Close stops the subscriptions; waiting queries fail.
+// Close stops the subscriptions and the client's goroutines, and returns
+// once they have ended; waiting queries fail.
 func (c *Client) Close() error {
-	if c.cacheSub != nil {
-		c.cacheSub.Unsubscribe()
-	}
-	return c.sub.Unsubscribe()
+	var err error
+	c.closed.Do(func() {
+		c.cancel()
+		if c.catalogs != nil {
+			c.catalogs.close()
+		}
+		if c.cacheSub != nil {
+			c.cacheSub.Unsubscribe()
+		}
+		err = c.sub.Unsubscribe()
+		c.wg.Wait()
+	})
+	return err
 }
 
 func (c *Client) deliver(m *nats.Msg) {
@@ -147,20 +152,29 @@ func (c *Client) deliver(m *nats.Msg) {
 type QueryOption func(*query)
 
 type query struct {
-	tag    string
-	id     string
-	ttl    time.Duration
-	tables []string
+	tag       string
+	id        string
+	ttl       time.Duration
+	tables    []string
+	ttlSet    bool // CacheFor was given: the catalog's TTL is not used
+	tablesSet bool // Tables was given: the catalog's tables are not used
 }
 
 // CacheFor lets the client's cache answer the query for ttl (needs
-// WithCache; the catalog's cache_ttl_s is the usual value).
-func CacheFor(ttl time.Duration) QueryOption { return func(q *query) { q.ttl = ttl } }
+// WithCache), whatever the catalog entry says; CacheFor(0) keeps the
+// query out of the cache. Without it, the entry's cache_ttl_s applies to a
+// cache-tag entry.
+func CacheFor(ttl time.Duration) QueryOption {
+	return func(q *query) { q.ttl, q.ttlSet = ttl, true }
+}
 
-// Tables names the tables the query reads or writes: cached results are
-// dropped when one of them is invalidated, and a write's reply drops the
-// cached reads of its tables before Query returns (read-your-writes).
-func Tables(tables ...string) QueryOption { return func(q *query) { q.tables = tables } }
+// Tables names the tables the query reads or writes, instead of its
+// catalog entry's: cached results are dropped when one of them is
+// invalidated, and a write's reply drops the cached reads of its tables
+// before Query returns (read-your-writes).
+func Tables(tables ...string) QueryOption {
+	return func(q *query) { q.tables, q.tablesSet = tables, true }
+}
 
 // Queue sends the query to a tag's queue (slow, medium, fast or cache)
 // instead of medium.
@@ -204,6 +218,16 @@ func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Par
 	if c.cache == nil {
 		return c.query(ctx, db, ref, p, q)
 	}
+	if !q.ttlSet || !q.tablesSet {
+		if r, ok := c.catalogs.rule(ctx, db, ref); ok {
+			if !q.ttlSet {
+				q.ttl = r.ttl
+			}
+			if !q.tablesSet {
+				q.tables = r.tables
+			}
+		}
+	}
 	var res *schemas.Result
 	var err error
 	if q.ttl > 0 {
@@ -212,6 +236,7 @@ func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Par
 			return schemas.Failure(db, ref, derr), derr
 		}
 		key := cache.Key(db, ref, canonical(vals))
+		c.marks.Expect(db)
 		res = c.cache.Do(ctx, db, key, q.tables, q.ttl, func(ctx context.Context) *schemas.Result {
 			r, _ := c.query(ctx, db, ref, p, q)
 			return r

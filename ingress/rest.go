@@ -268,10 +268,13 @@ func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.
 	}
 	ctx, cancel := context.WithTimeout(ctx, q.Timeout+r.cfg.QueueGrace)
 	defer cancel()
-	opts := []QueryOption{Queue(tag), Tables(q.Tables...)}
+	// Both rules from the instance's own catalog: its client needs no KV
+	// watch (catalogkv.go).
+	ttl := time.Duration(0)
 	if q.Queue == schemas.TagCache && q.CacheTTLS > 0 {
-		opts = append(opts, CacheFor(time.Duration(q.CacheTTLS)*time.Second))
+		ttl = time.Duration(q.CacheTTLS) * time.Second
 	}
+	opts := []QueryOption{Queue(tag), Tables(q.Tables...), CacheFor(ttl)}
 	opts = append(opts, extra...)
 	res, _ := r.client.Query(ctx, db, q.Ref, p, opts...)
 	return res

@@ -248,7 +248,11 @@ func (r *catalogReloader) key(ref int64) string { return r.db + "." + strconv.Fo
 func (r *catalogReloader) publish(ctx context.Context, old, cat *catalog.Catalog) error {
 	for _, ref := range cat.Refs() {
 		q, _ := cat.Lookup(ref)
-		b, _ := json.Marshal(q.Entry)
+		// With the tables it reads as compiled (named, or found in its
+		// SQL): a near-cache invalidates by them (ingress/catalogkv.go).
+		e := q.Entry
+		e.Tables = q.Tables
+		b, _ := json.Marshal(e)
 		if _, err := r.kv.Put(ctx, r.key(ref), b); err != nil {
 			r.log.Warn("publish catalog", "err", err)
 			return err

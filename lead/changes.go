@@ -72,8 +72,8 @@ type changePublisher struct {
 	conn       *connHolder
 	leader     *leaderState
 	sink       changeSink
-	invalidate func(*nats.Msg) error // core NATS: every cache
-	capturing  *atomic.Bool          // set while the triggers are installed
+	invalidate func(schemas.Invalidation) error // numbered, core NATS: every cache (watermark.go)
+	capturing  *atomic.Bool                     // set while the triggers are installed
 	metrics    *metrics.Metrics
 	logger     *slog.Logger
 
@@ -198,8 +198,7 @@ func (c *changePublisher) publishOne(ctx context.Context, e engines.Event) error
 	if _, err := c.sink.PublishMsg(ctx, msg, jetstream.WithMsgID(wire.ChangeID(db, e.Seq))); err != nil {
 		return fmt.Errorf("publish change %s: %w", wire.ChangeID(db, e.Seq), err)
 	}
-	inv := wire.NewInvalidation(wire.ChangeSource(db), schemas.Invalidation{Database: db, Table: table, SequenceID: e.Seq})
-	if err := c.invalidate(inv); err != nil {
+	if err := c.invalidate(schemas.Invalidation{Database: db, Table: table, SequenceID: e.Seq}); err != nil {
 		return fmt.Errorf("invalidate %s: %w", table, err)
 	}
 	if c.metrics != nil {

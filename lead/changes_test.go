@@ -108,9 +108,8 @@ func newChangePublisher(log *fakeChangeLog, sink *fakeSink, invalidations *atomi
 	conn, _ := connected()
 	return &changePublisher{
 		db: db, log: log, conn: conn, leader: leader, sink: sink,
-		invalidate: func(m *nats.Msg) error {
-			subject := m.Subject
-			if subject != schemas.InvalidateSubject("shop", "items") {
+		invalidate: func(inv schemas.Invalidation) error {
+			if subject := schemas.InvalidateSubject(inv.Database, inv.Table); subject != schemas.InvalidateSubject("shop", "items") {
 				return fmt.Errorf("invalidation on %s", subject)
 			}
 			invalidations.Add(1)

@@ -16,6 +16,7 @@ import (
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/workers"
 )
@@ -63,6 +64,9 @@ type Deps struct {
 	// Tracer, if set, is given to the workers: spans for every request's
 	// queue wait and execution (nil: tracing off).
 	Tracer trace.Tracer
+	// Watermark is how often the database's invalidation watermark goes
+	// out (config cache.watermark_ms; default DefaultWatermark).
+	Watermark time.Duration
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -191,6 +195,9 @@ func (l *Lead) Run(ctx context.Context) error {
 	l.log.Info("launch: stream and consumers ready", "stream", schemas.StreamName(l.db.Name))
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
+	// One numbered invalidation publisher for the Lead's change publisher
+	// and every worker: caches check its numbers (watermark.go).
+	inv := newInvalidations(l.deps.NC.PublishMsg, l.db.Name, "/dqm/"+l.deps.Instance)
 	pool := newPool(workerCtx, func(n int, tags []string) worker {
 		return workers.New(workers.Config{
 			Database: l.db.Name, Label: Label(l.db, n, tags), Tags: tags,
@@ -201,15 +208,25 @@ func (l *Lead) Run(ctx context.Context) error {
 			Observe: l.observe, Pulled: l.pulled,
 			Idempotent: l.db.IdempotentWrites, ReplyPrefixes: l.deps.ReplyPrefixes, Metrics: l.deps.Metrics,
 			AckWait: l.db.AckWait(), Abort: l.deps.Abort, Tracer: l.deps.Tracer,
+			Invalidate: func(i schemas.Invalidation) error { return inv.send("/dqm/"+l.deps.Instance, i) },
 		})
 	})
 	l.pool.Store(pool)
 	lease := NewLease(l.deps.Leaders, l.db.Name, l.deps.Instance)
-	jobs, err := l.jobs(st, pool, lease)
+	jobs, err := l.jobs(st, pool, lease, inv)
 	if err != nil {
 		return err
 	}
 	pool.start(0, "lead", LeadTags(l.db))
+	// The watermark outlives the other jobs: it keeps going while the
+	// workers finish their requests (whose writes still invalidate), so a
+	// long landing does not look like a dead publisher to every cache.
+	wmCtx, stopWatermark := context.WithCancel(context.WithoutCancel(ctx))
+	wmDone := make(chan struct{})
+	go func() {
+		defer close(wmDone)
+		(&watermarkJob{inv: inv, every: l.watermarkEvery(), log: l.log}).run(wmCtx)
+	}()
 	g, gctx := errgroup.WithContext(ctx)
 	for _, j := range jobs {
 		g.Go(func() error { return j.run(gctx) })
@@ -227,6 +244,12 @@ func (l *Lead) Run(ctx context.Context) error {
 	cancel()
 	l.leader.set(false)
 	pool.stop()
+	stopWatermark()
+	<-wmDone
+	// After the workers: no invalidation of this publisher can follow it.
+	if err := inv.watermark(l.watermarkEvery(), true); err != nil {
+		l.log.Warn("final invalidation watermark", "err", err)
+	}
 	if conn := l.conn.take(); conn != nil {
 		conn.Close()
 	}
@@ -237,7 +260,7 @@ func (l *Lead) Run(ctx context.Context) error {
 
 // jobs builds the Lead's jobs. Those that subscribe do it here, so a
 // failure stops Run before anything runs.
-func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease) ([]job, error) {
+func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease, inv *invalidations) ([]job, error) {
 	sys := engineSystem{engine: l.deps.Engine, db: l.db, seed: l.deps.Seed}
 	refresh := max(l.db.LeadTTL()/3, 100*time.Millisecond)
 	every := orDefault(l.db.Heartbeat(), 30*time.Second)
@@ -288,11 +311,14 @@ func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease) ([]job, error
 		hb,
 		&changePublisher{
 			db: l.db, log: sys, conn: &l.conn, leader: &l.leader, sink: l.deps.JS,
-			invalidate: l.deps.NC.PublishMsg, capturing: &l.capturing, metrics: l.deps.Metrics, logger: l.log,
+			invalidate: func(i schemas.Invalidation) error { return inv.send(wire.ChangeSource(l.db.Name), i) },
+			capturing:  &l.capturing, metrics: l.deps.Metrics, logger: l.log,
 		},
 		dlq,
 	}, nil
 }
+
+func (l *Lead) watermarkEvery() time.Duration { return orDefault(l.deps.Watermark, DefaultWatermark) }
 
 func (l *Lead) statusKey() string { return l.db.Name + "." + l.deps.Instance }
 

@@ -9,6 +9,9 @@ const (
 	// TypeInvalidation is the event on dqm.<name>.invalidate.<table>; its
 	// data is an Invalidation.
 	TypeInvalidation = "io.dqm.invalidation.v1"
+	// TypeWatermark is the event on dqm.<name>.invalidate._dqm.watermark;
+	// its data is a Watermark.
+	TypeWatermark = "io.dqm.invalidation.watermark.v1"
 )
 
 // NATS header names of binary-mode CloudEvents and dqm's own headers.

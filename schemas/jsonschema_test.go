@@ -16,6 +16,7 @@ func TestJSONSchemasMatchStructs(t *testing.T) {
 		"query-result.v1":  Result{},
 		"change.v1":        Change{},
 		"invalidation":     Invalidation{},
+		"watermark":        Watermark{},
 		"heartbeat":        Heartbeat{},
 		"plan":             Plan{},
 	}

@@ -61,6 +61,17 @@ func HeartbeatSubject(db string) string { return "dqm." + db + ".heartbeat" }
 // InvalidateSubject carries cache invalidations for a table (core NATS).
 func InvalidateSubject(db, table string) string { return "dqm." + db + ".invalidate." + table }
 
+// WatermarkToken is the last part of WatermarkSubject, after
+// "dqm.<name>.invalidate.": two tokens, so no table's subject token (one
+// token, no dots) can be it.
+const WatermarkToken = "_dqm.watermark"
+
+// WatermarkSubject carries the invalidation watermarks of a database (core
+// NATS). It is under the invalidation subjects on purpose: a cache's one
+// subscription (dqm.*.invalidate.>) receives a publisher's watermarks and
+// invalidations in the order they were published.
+func WatermarkSubject(db string) string { return "dqm." + db + ".invalidate." + WatermarkToken }
+
 // ChangesSubject carries change events (JetStream stream ChangesStream).
 func ChangesSubject(db, table, op string) string {
 	return "dqm." + db + ".changes." + table + "." + op

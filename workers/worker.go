@@ -59,6 +59,10 @@ type Config struct {
 	// Tracer, if set, records the queue wait and execution of every
 	// request as spans (trace.go); nil is tracing off.
 	Tracer trace.Tracer
+	// Invalidate, if set, publishes a write's invalidations (the lead's
+	// numbered publisher, so caches notice one they lost); nil publishes
+	// them unnumbered on NC.
+	Invalidate func(schemas.Invalidation) error
 }
 
 // Worker is one queue: one connection, one or more tags.
@@ -241,7 +245,13 @@ func (w *Worker) applied(ctx context.Context, id string) (engines.Recorded, bool
 func (w *Worker) invalidate(db string, ref int64, tables []string) {
 	for _, t := range tables {
 		inv := schemas.Invalidation{Database: db, Table: t, QueryRefs: []int64{ref}}
-		if err := w.cfg.NC.PublishMsg(wire.NewInvalidation(w.cfg.Source, inv)); err != nil {
+		var err error
+		if w.cfg.Invalidate != nil {
+			err = w.cfg.Invalidate(inv)
+		} else {
+			err = w.cfg.NC.PublishMsg(wire.NewInvalidation(w.cfg.Source, inv))
+		}
+		if err != nil {
 			w.log.Warn("invalidate", "table", t, "err", err)
 		}
 	}

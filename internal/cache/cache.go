@@ -16,8 +16,11 @@ import (
 // Stats count what the cache did.
 type Stats struct {
 	Hits, Misses, Evictions, Invalidations uint64
-	Entries                                int
-	Bytes                                  int64
+	// Drops are DropDatabase calls: a database emptied because some of its
+	// invalidations may have been lost.
+	Drops   uint64
+	Entries int
+	Bytes   int64
 }
 
 // Cache is safe for concurrent use.
@@ -33,6 +36,7 @@ type Cache struct {
 	bytes   int64
 	tables  map[string]map[string]bool // db.table → keys reading it
 	gen     map[string]uint64          // db.table → invalidations so far
+	dbGen   map[string]uint64          // db → DropDatabase calls so far
 	epoch   uint64                     // Clears so far
 	stats   Stats
 	OnEvent func(db, event string) // hit, miss, eviction, invalidation (for metrics)
@@ -53,7 +57,7 @@ func New(maxEntries int, maxBytes int64) *Cache {
 	return &Cache{
 		maxEntries: maxEntries, maxBytes: maxBytes, now: time.Now,
 		ll: list.New(), items: map[string]*list.Element{},
-		tables: map[string]map[string]bool{}, gen: map[string]uint64{},
+		tables: map[string]map[string]bool{}, gen: map[string]uint64{}, dbGen: map[string]uint64{},
 	}
 }
 
@@ -138,10 +142,10 @@ func (c *Cache) lookup(key string) (*schemas.Result, bool) {
 func (c *Cache) versions(db string, tables []string) []uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v := make([]uint64, len(tables)+1)
-	v[0] = c.epoch
+	v := make([]uint64, len(tables)+2)
+	v[0], v[1] = c.epoch, c.dbGen[db]
 	for i, t := range tables {
-		v[i+1] = c.gen[db+"."+t]
+		v[i+2] = c.gen[db+"."+t]
 	}
 	return v
 }
@@ -152,11 +156,11 @@ func (c *Cache) put(db, key string, tables []string, ttl time.Duration, res *sch
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if before[0] != c.epoch {
+	if before[0] != c.epoch || before[1] != c.dbGen[db] {
 		return
 	}
 	for i, t := range tables {
-		if c.gen[db+"."+t] != before[i+1] {
+		if c.gen[db+"."+t] != before[i+2] {
 			return // invalidated while running: the result may predate the change
 		}
 	}
@@ -230,6 +234,28 @@ func (c *Cache) DropRefs(db string, refs []int64) {
 			}
 		}
 	}
+}
+
+// DropDatabase drops every entry of db and makes its fills in flight
+// uncacheable: the database's invalidations may have been missed (a gap in
+// a publisher's numbers, or a watermark overdue). It returns how many
+// entries it dropped.
+func (c *Cache) DropDatabase(db string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dbGen[db]++
+	n := 0
+	for el := c.ll.Front(); el != nil; {
+		next := el.Next()
+		if el.Value.(*entry).db == db {
+			c.remove(el)
+			n++
+		}
+		el = next
+	}
+	c.stats.Drops++
+	c.event(db, "drop")
+	return n
 }
 
 // Clear drops everything, e.g. after a reconnect during which

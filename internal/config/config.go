@@ -67,10 +67,19 @@ type DeadLetters struct {
 func (d DeadLetters) MaxAge() time.Duration { return time.Duration(d.MaxAgeS) * time.Second }
 
 // Cache bounds each instance's result cache of cache-tag queries.
+// WatermarkMS is how often each instance tells every cache (the instance
+// caches and the Go clients' near-caches) how many invalidations it
+// published per database: a cache that missed one drops that database
+// within one interval, and one that hears nothing for two intervals drops
+// it too.
 type Cache struct {
-	MaxEntries int   `json:"max_entries"`
-	MaxBytes   int64 `json:"max_bytes"`
+	MaxEntries  int   `json:"max_entries"`
+	MaxBytes    int64 `json:"max_bytes"`
+	WatermarkMS int   `json:"watermark_ms"`
 }
+
+// Watermark is WatermarkMS as a duration.
+func (c Cache) Watermark() time.Duration { return ms(c.WatermarkMS) }
 
 // NATS configures the JetStream connection. URL "embedded" runs an
 // in-process server listening on Listen and storing in StoreDir; any other

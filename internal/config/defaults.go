@@ -35,7 +35,7 @@ func Default() *Config {
 		},
 		Auth:        Auth{LeewayS: 30},
 		Log:         Log{Level: "info", Format: "text"},
-		Cache:       Cache{MaxEntries: 10000, MaxBytes: 64 << 20},
+		Cache:       Cache{MaxEntries: 10000, MaxBytes: 64 << 20, WatermarkMS: 1000},
 		DeadLetters: DeadLetters{MaxAgeS: 7 * 24 * 3600, MaxMsgs: 100_000},
 		Tracing:     Tracing{SampleRatio: 1},
 		Databases:   map[string]*Database{},

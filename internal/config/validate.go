@@ -48,6 +48,7 @@ func (c *Config) validate(ps *problems) {
 	atLeast(ps, "dead_letters.max_age_s", int64(c.DeadLetters.MaxAgeS), 1)
 	atLeast(ps, "dead_letters.max_msgs", c.DeadLetters.MaxMsgs, 1)
 	atLeast(ps, "cache.max_bytes", c.Cache.MaxBytes, 0)
+	atLeast(ps, "cache.watermark_ms", int64(c.Cache.WatermarkMS), 50)
 
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		ps.add("log.level", "unknown level %q (want debug, info, warn, error)", c.Log.Level)

@@ -27,7 +27,7 @@ type Metrics struct {
 	ConnectionState *prometheus.GaugeVec     // db, state: 1 for the current state
 	Leader          *prometheus.GaugeVec     // db: 1 while this instance holds the lease
 	HTTPRequests    *prometheus.CounterVec   // route, status
-	Cache           *prometheus.CounterVec   // db, event (hit, miss, eviction, invalidation)
+	Cache           *prometheus.CounterVec   // db, event (hit, miss, eviction, invalidation, drop)
 	CacheEntries    *prometheus.GaugeVec     // db
 	Changes         *prometheus.CounterVec   // db, table: change events published
 	DeadLetters     *prometheus.CounterVec   // db, reason: requests moved to DQM_DLQ
@@ -55,7 +55,7 @@ func New() *Metrics {
 	m.ConnectionState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_connection_state", Help: "1 for the database's current connection state."}, []string{"db", "state"})
 	m.Leader = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_leader", Help: "1 while this instance holds the database's Lead lease."}, []string{"db"})
 	m.HTTPRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_http_requests_total", Help: "REST requests by route and status."}, []string{"route", "status"})
-	m.Cache = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_cache_events_total", Help: "Result cache hits, misses, evictions and invalidations."}, []string{"db", "event"})
+	m.Cache = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_cache_events_total", Help: "Result cache hits, misses, evictions, invalidations and drops of a database that may have missed an invalidation."}, []string{"db", "event"})
 	m.CacheEntries = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_cache_entries", Help: "Entries in the instance's result cache."}, []string{"db"})
 	m.Changes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_change_events_total", Help: "Change events published by the Lead."}, []string{"db", "table"})
 	m.DeadLetters = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dqm_dead_letters_total", Help: "Requests moved to the dead-letter stream DQM_DLQ, by reason (max_deliveries, panic, reply_subject)."}, []string{"db", "reason"})

@@ -15,6 +15,7 @@ import (
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
+	"github.com/dqmhq/dqm/internal/testutil"
 )
 
 // asyncErrs collects a connection's asynchronous errors.
@@ -58,6 +59,11 @@ const (
 	opsPassword = "ops-Pa55-word-for-the-test"
 )
 
+// nearCacheCatalogPublish is what a service's near-cache publishes to
+// watch KV dqm_catalog (README, Permissions), besides its requests.
+var nearCacheCatalogPublish = []string{"db.demo.>", "$JS.API.STREAM.INFO.KV_dqm_catalog",
+	"$JS.API.CONSUMER.CREATE.KV_dqm_catalog.>", "$JS.API.CONSUMER.DELETE.KV_dqm_catalog.>", "$JS.FC.KV_dqm_catalog.>"}
+
 // securedConfig is the demo on an embedded server that requires users: svc
 // may only send requests to demo and read its inbox; ops may do anything.
 func securedConfig(t *testing.T) *config.Config {
@@ -68,6 +74,7 @@ func securedConfig(t *testing.T) *config.Config {
 		{User: "svc", Password: svcPassword, Publish: []string{"db.demo.>"}, Subscribe: []string{"_INBOX.>"}},
 		{User: "ops", Password: opsPassword, Publish: []string{">"}, Subscribe: []string{">"}},
 		{User: "cached", Password: svcPassword, Publish: []string{"db.demo.>"}, Subscribe: []string{"_INBOX.>", "dqm.*.invalidate.>"}},
+		{User: "kvcached", Password: svcPassword, Publish: nearCacheCatalogPublish, Subscribe: []string{"_INBOX.>", "dqm.*.invalidate.>"}},
 	}
 	// A lease refreshed every ~100 s: its revision holds still during the test.
 	cfg.Databases["demo"].LeadTTLS = 300
@@ -137,6 +144,35 @@ func TestNATSEmbeddedPermissions(t *testing.T) {
 				t.Fatalf("query %d: %v %+v", i, err, res)
 			}
 		}
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		errs.mu.Lock()
+		defer errs.mu.Unlock()
+		if len(errs.errs) > 0 {
+			t.Fatalf("async errors: %q", errs.errs)
+		}
+	})
+
+	t.Run("a near-cache reading the catalog from KV", func(t *testing.T) {
+		var errs asyncErrs
+		nc, err := nats.Connect(url, nats.UserInfo("kvcached", svcPassword), nats.ErrorHandler(errs.handler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		c, err := ingress.NewClient(nc, ingress.WithCache(cache.New(100, 1<<20)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		testutil.Eventually(t, 5*time.Second, "cached by the catalog's rule", func() bool {
+			res, err := c.Query(ctx, "demo", 3, nil, ingress.Queue("cache"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Cached
+		})
 		if err := nc.Flush(); err != nil {
 			t.Fatal(err)
 		}

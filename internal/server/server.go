@@ -131,7 +131,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: engine,
 			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
 			Catalogs: catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx, ReplyPrefixes: cfg.NATS.ReplyPrefixes,
-			Tracer: tracer}
+			Tracer: tracer, Watermark: cfg.Cache.Watermark()}
 		if h := db.Catalog.Host; h != "" {
 			host, ok := cfg.Databases[h]
 			if !ok {

@@ -16,6 +16,7 @@ import (
 var (
 	changeType       = []string{schemas.TypeChange}
 	invalidationType = []string{schemas.TypeInvalidation}
+	watermarkType    = []string{schemas.TypeWatermark}
 )
 
 // ChangeID is the ce-id and Nats-Msg-Id of a database's change event:
@@ -74,6 +75,25 @@ func NewInvalidation(source string, inv schemas.Invalidation) *nats.Msg {
 		schemas.HeaderContentType: contentJSON,
 	}
 	return &nats.Msg{Subject: schemas.InvalidateSubject(inv.Database, inv.Table), Header: h, Data: data}
+}
+
+// NewWatermark builds the io.dqm.invalidation.watermark.v1 event on
+// dqm.<db>.invalidate._dqm.watermark (core NATS): publisher wm.Publisher
+// has published invalidations up to wm.PublisherSeq. It must leave on the
+// connection that published them, after them, so a cache receives it
+// behind them (schemas.WatermarkSubject).
+func NewWatermark(source string, wm schemas.Watermark) *nats.Msg {
+	wm.Time = wm.Time.UTC()
+	data, _ := json.Marshal(wm) // plain strings, integers and a time: cannot fail
+	h := nats.Header{
+		schemas.HeaderSpecVersion: specVersion,
+		schemas.HeaderType:        watermarkType,
+		schemas.HeaderSource:      {source},
+		schemas.HeaderID:          {wm.Publisher + "-w" + strconv.FormatUint(wm.PublisherSeq, 10) + "-" + strconv.FormatInt(wm.Time.UnixMilli(), 10)},
+		schemas.HeaderTime:        {wm.Time.Format(time.RFC3339Nano)},
+		schemas.HeaderContentType: contentJSON,
+	}
+	return &nats.Msg{Subject: schemas.WatermarkSubject(wm.Database), Header: h, Data: data}
 }
 
 // DeadLetter is a request moved to dqm.<db>.dlq, and why.

@@ -164,6 +164,19 @@ func TestNewInvalidation(t *testing.T) {
 	}
 }
 
+func TestNewWatermark(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600))
+	m := NewWatermark("/dqm/i1", schemas.Watermark{Database: "demo", Publisher: "P1", PublisherSeq: 9, IntervalMS: 1000, Time: at})
+	if m.Subject != "dqm.demo.invalidate._dqm.watermark" || m.Header.Get("ce-type") != schemas.TypeWatermark ||
+		m.Header.Get("ce-source") != "/dqm/i1" || m.Header.Get("ce-id") == "" {
+		t.Fatalf("%s %v", m.Subject, m.Header)
+	}
+	want := `{"database":"demo","publisher":"P1","publisher_seq":9,"interval_ms":1000,"time":"2026-01-02T02:04:05Z"}`
+	if string(m.Data) != want {
+		t.Fatalf("data %s", m.Data)
+	}
+}
+
 func TestNewDeadLetter(t *testing.T) {
 	req := NewRequest("db.demo.fast", "id-9", "/s", "_INBOX.x", time.Time{}, []byte(`{"query_ref":1}`), 1)
 	m := NewDeadLetter("demo", DeadLetter{Subject: req.Subject, Header: req.Header, Data: req.Data, Reason: schemas.DLQReasonPanic, StreamSeq: 3})
