@@ -42,8 +42,11 @@ func Connect(t testing.TB, ns *natsserver.Server) *nats.Conn {
 }
 
 // Cluster starts n embedded nats-servers with JetStream, routed into one
-// cluster on random loopback ports, and waits until JetStream has a meta
-// leader. They shut down when the test ends.
+// cluster on random loopback ports, and waits until the cluster has
+// formed: every server accepts connections and is current with the meta
+// group, and the meta leader sees all n peers online with their stats (a
+// stream or KV placed before that may fail with "no suitable peers for
+// placement"). They shut down when the test ends.
 func Cluster(t testing.TB, n int) []*natsserver.Server {
 	t.Helper()
 	ports := make([]int, n)
@@ -75,13 +78,20 @@ func Cluster(t testing.TB, n int) []*natsserver.Server {
 			t.Fatal("cluster node not ready")
 		}
 	}
-	Eventually(t, 20*time.Second, "JetStream meta leader", func() bool {
+	Eventually(t, 30*time.Second, "JetStream cluster formed", func() bool {
+		leaders := 0
 		for _, ns := range servers {
+			if !ns.JetStreamIsCurrent() {
+				return false
+			}
 			if ns.JetStreamIsLeader() {
-				return true
+				leaders++
+				if len(ns.JetStreamClusterPeers()) != n {
+					return false
+				}
 			}
 		}
-		return false
+		return leaders == 1
 	})
 	return servers
 }
