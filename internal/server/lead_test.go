@@ -283,8 +283,11 @@ func failover(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "b takes the lease", b.Lead("demo").IsLeader)
 	took := time.Since(killed)
 	t.Logf("failover: b leads %v after the kill (TTL 2s)", took.Round(time.Millisecond))
-	if took > 2*time.Second+time.Second {
-		t.Errorf("failover took %v, over TTL plus one refresh", took)
+	// The lease key vanishes when JetStream expires it (the bucket's TTL,
+	// internal/server/options.go), and nats-server's expiry check may run
+	// up to 2 s after the due time; b then takes it at its next refresh.
+	if bound := 2*time.Second + time.Second + 2*time.Second; took > bound {
+		t.Errorf("failover took %v, over TTL plus one refresh plus JetStream's expiry slack (%v)", took, bound)
 	}
 	testutil.Eventually(t, 5*time.Second, "heartbeat from b", func() bool {
 		for {
