@@ -315,6 +315,25 @@ func failover(t *testing.T) {
 	}
 }
 
+// TestClusterForming: dqm starts beside a NATS cluster that has just
+// started (no meta leader yet, peers not known): creating its buckets and
+// streams is retried until the cluster places them, and queries are then
+// answered.
+func TestClusterForming(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	cluster := testutil.ClusterForming(t, 3)
+	cfg := testConfig(t)
+	cfg.NATS.URL = testutil.URLs(cluster)
+	s := start(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := s.Client().Query(ctx, "demo", 2, ints("N", 1), ingress.Queue("fast")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestLongQueryNotRedelivered: a query that runs longer than the ack wait
 // is kept in progress, so JetStream does not hand it to another worker
 // while it runs: it runs once and is answered once.

@@ -49,6 +49,31 @@ func Connect(t testing.TB, ns *natsserver.Server) *nats.Conn {
 // placement"). They shut down when the test ends.
 func Cluster(t testing.TB, n int) []*natsserver.Server {
 	t.Helper()
+	servers := ClusterForming(t, n)
+	Eventually(t, 30*time.Second, "JetStream cluster formed", func() bool {
+		leaders := 0
+		for _, ns := range servers {
+			if !ns.JetStreamIsCurrent() {
+				return false
+			}
+			if ns.JetStreamIsLeader() {
+				leaders++
+				if len(ns.JetStreamClusterPeers()) != n {
+					return false
+				}
+			}
+		}
+		return leaders == 1
+	})
+	return servers
+}
+
+// ClusterForming starts n routed nats-servers as Cluster does but returns
+// as soon as each accepts connections: JetStream may not have a meta
+// leader or know its peers yet, as when dqm starts beside a cluster that
+// is starting.
+func ClusterForming(t testing.TB, n int) []*natsserver.Server {
+	t.Helper()
 	ports := make([]int, n)
 	for i := range ports {
 		ports[i] = freePort(t)
@@ -78,21 +103,6 @@ func Cluster(t testing.TB, n int) []*natsserver.Server {
 			t.Fatal("cluster node not ready")
 		}
 	}
-	Eventually(t, 30*time.Second, "JetStream cluster formed", func() bool {
-		leaders := 0
-		for _, ns := range servers {
-			if !ns.JetStreamIsCurrent() {
-				return false
-			}
-			if ns.JetStreamIsLeader() {
-				leaders++
-				if len(ns.JetStreamClusterPeers()) != n {
-					return false
-				}
-			}
-		}
-		return leaders == 1
-	})
 	return servers
 }
 
