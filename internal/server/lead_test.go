@@ -264,11 +264,15 @@ func failover(t *testing.T) {
 	var done atomic.Int32
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 64)
+	// A failed check stops the requests still waiting and waits for them.
+	base, stop := context.WithCancel(context.Background())
+	defer wg.Wait()
+	defer stop()
 	for i := range n {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			ctx, cancel := context.WithTimeout(base, 60*time.Second)
 			defer cancel()
 			_, err := client.Query(ctx, "demo", 2, ints("N", i%10000), ingress.Queue("fast"))
 			if err != nil {
@@ -277,6 +281,19 @@ func failover(t *testing.T) {
 			done.Add(1)
 		})
 	}
+	defer func() {
+		if t.Failed() { // where the requests were: queued, delivered, acked
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			js, _ := jetstream.New(nc)
+			if c, err := js.Consumer(ctx, schemas.StreamName("demo"), schemas.ConsumerName("demo", "fast")); err == nil {
+				if info, err := c.Info(ctx); err == nil {
+					t.Logf("fast consumer: delivered %d, ack floor %d, pending %d, ack pending %d, waiting pulls %d, done %d",
+						info.Delivered.Stream, info.AckFloor.Stream, info.NumPending, info.NumAckPending, info.NumWaiting, done.Load())
+				}
+			}
+		}
+	}()
 	testutil.Eventually(t, 30*time.Second, "load under way", func() bool { return done.Load() > n/4 })
 	killed := time.Now()
 	a.Kill()
