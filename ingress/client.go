@@ -176,14 +176,17 @@ func Tables(tables ...string) QueryOption { return func(q *query) { q.tables = t
 func Queue(tag string) QueryOption { return func(q *query) { q.tag = tag } }
 
 // RequestID sets the request's ce-id (default a fresh NUID). Publishing
-// the same id twice within the stream's duplicate window queues it once.
+// the same id twice within the stream's duplicate window (config
+// duplicate_window_ms) queues it once.
 func RequestID(id string) QueryOption { return func(q *query) { q.id = id } }
 
 // Query runs catalog query ref on database db and returns its reply. The
 // context's deadline (DefaultTimeout if none) travels with the request. A
 // reply with success:false is returned along with a *schemas.Error of its
-// code; failures before a reply (queue full, no stream, no reply in time)
-// return a failure Result too, so callers always have a body to show.
+// code; failures before a reply (queue full, no such database, the queue
+// unavailable until the deadline, no reply in time) return a failure
+// Result too, so callers always have a body to show. A publish that meets
+// the cluster moving is retried until the deadline (see publish).
 func (c *Client) Query(ctx context.Context, db string, ref int64, p schemas.Params, opts ...QueryOption) (*schemas.Result, error) {
 	q := query{tag: schemas.TagMedium}
 	for _, o := range opts {
