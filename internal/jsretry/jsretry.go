@@ -12,7 +12,7 @@ import (
 	"github.com/dqmhq/dqm/internal/backoff"
 )
 
-// nats-server's error codes (server/errors.json) for states that pass on
+// nats-server's error codes (its JS*Err constants) for states that pass on
 // their own; nats.go names only a few of them.
 const (
 	codeNoPeers            jetstream.ErrorCode = 10005 // JSClusterNoPeersErrF: "no suitable peers for placement"
