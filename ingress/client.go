@@ -15,7 +15,9 @@ import (
 	"github.com/nats-io/nuid"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/dqmhq/dqm/internal/backoff"
 	"github.com/dqmhq/dqm/internal/cache"
+	"github.com/dqmhq/dqm/internal/jsretry"
 	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/internal/wire"
@@ -53,6 +55,10 @@ type Client struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	closed sync.Once
+	// known, if set, says which databases exist (WithDatabases); else
+	// streams answers it from JetStream, briefly cached.
+	known   func(db string) bool
+	streams streamCache
 }
 
 // ClientOption configures a Client.
@@ -80,6 +86,15 @@ func WithCache(c *cache.Cache) ClientOption { return func(cl *Client) { cl.cache
 // request of the client without a reply, so it would only ever time out.
 func WithReplyPrefixes(prefixes ...string) ClientOption {
 	return func(c *Client) { c.replyPrefixes = prefixes }
+}
+
+// WithDatabases tells the client which databases exist (dqm's own client:
+// the configured ones), so it never asks JetStream: a query to another
+// database fails with invalid_database before anything is published.
+// Without it, the client looks a database's stream up once when a publish
+// finds no stream, and caches the answer briefly.
+func WithDatabases(known func(db string) bool) ClientOption {
+	return func(c *Client) { c.known = known }
 }
 
 // NewClient returns a client using nc.
@@ -200,8 +215,10 @@ func RequestID(id string) QueryOption { return func(q *query) { q.id = id } }
 // Query runs catalog query ref on database db and returns its reply. The
 // context's deadline (DefaultTimeout if none) travels with the request. A
 // reply with success:false is returned along with a *schemas.Error of its
-// code; failures before a reply (queue full, no stream, no reply in time)
-// return a failure Result too, so callers always have a body to show.
+// code; failures before a reply (queue full, no such database, the queue
+// unavailable until the deadline, no reply in time) return a failure
+// Result too, so callers always have a body to show. A publish that meets
+// the cluster moving is retried until the deadline (see publish).
 func (c *Client) Query(ctx context.Context, db string, ref int64, p schemas.Params, opts ...QueryOption) (*schemas.Result, error) {
 	q := query{tag: schemas.TagMedium}
 	for _, o := range opts {
@@ -277,6 +294,9 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	if !schemas.IsTag(q.tag) {
 		return fail(schemas.Errorf(schemas.CodeBadRequest, "queue must be slow, medium, fast or cache"))
 	}
+	if c.known != nil && !c.known(db) {
+		return fail(errInvalidDatabase(db, nil))
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
@@ -305,18 +325,12 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	if tp, ts := tracing.Inject(ctx); tp != "" {
 		wire.SetTrace(msg.Header, tp, ts)
 	}
-	ack, err := c.js.PublishMsg(ctx, msg)
-	if err == nil && ack.Duplicate {
-		// JetStream still remembers this id (a retry): its first message
-		// may be queued, or already consumed and answered to an inbox that
-		// is gone. Queued again under a fresh Nats-Msg-Id, the same ce-id:
-		// the worker answers a write from its idempotency record (a twin
-		// still queued is answered from it too) and runs a read again.
-		msg.Header.Set(schemas.HeaderMsgID, q.id+"-"+nuid.Next())
-		_, err = c.js.PublishMsg(ctx, msg)
+	reply, perr := c.publish(ctx, db, msg, ch)
+	if perr != nil {
+		return fail(perr)
 	}
-	if err != nil {
-		return fail(publishError(db, err))
+	if reply != nil {
+		ch <- reply // answered while a publish was being retried
 	}
 	select {
 	case m := <-ch:
@@ -346,24 +360,128 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// publishAttempt bounds one publish: its PubAck normally takes
+// milliseconds, so one that takes longer met a leader change, and a retry
+// (deduplicated by its Nats-Msg-Id) is quicker than waiting.
+const publishAttempt = 2 * time.Second
+
+// publish stores msg in the database's stream. A publish that meets a
+// passing state of the cluster — no responders or no stream response
+// while a stream leader changes, no PubAck in time, no peers, a leader
+// election — is published again with the same Nats-Msg-Id, so the stream
+// queues it once, after a capped backoff, until ctx ends; then it is 503
+// unavailable. The reply inbox stays registered meanwhile: a worker may
+// answer an attempt whose PubAck was lost, and that reply is returned.
+// Whether the database exists is known from WithDatabases or its stream,
+// never guessed from a publish error.
+func (c *Client) publish(ctx context.Context, db string, msg *nats.Msg, replied <-chan *nats.Msg) (*nats.Msg, *schemas.Error) {
+	b := backoff.Backoff{Min: 20 * time.Millisecond, Max: time.Second}
+	for first := true; ; first = false {
+		actx, cancel := context.WithTimeout(ctx, publishAttempt)
+		ack, err := c.js.PublishMsg(actx, msg)
+		cancel()
+		if err == nil && first && ack.Duplicate {
+			// JetStream still remembers this id from an earlier call (a
+			// caller's retry): its first message may be queued, or already
+			// consumed and answered to an inbox that is gone. Queued again
+			// under a fresh Nats-Msg-Id, the same ce-id: the worker answers
+			// a write from its idempotency record (a twin still queued is
+			// answered from it too) and runs a read again. A duplicate on a
+			// later attempt of this loop is its own earlier attempt.
+			msg.Header.Set(schemas.HeaderMsgID, msg.Header.Get(schemas.HeaderID)+"-"+nuid.Next())
+			continue
+		}
+		if err == nil {
+			return nil, nil
+		}
+		if perr := publishError(db, err); perr != nil {
+			return nil, perr
+		}
+		noStream := errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
+		if noStream && c.known == nil && c.streams.missing(ctx, c.js, db) {
+			return nil, errInvalidDatabase(db, err)
+		}
+		if !noStream && !jsretry.Transient(err) {
+			return nil, &schemas.Error{Code: schemas.CodeUnavailable, Message: "queue unavailable", Err: err}
+		}
+		t := time.NewTimer(b.Next())
+		select {
+		case m := <-replied:
+			t.Stop()
+			return m, nil
+		case <-ctx.Done():
+			t.Stop()
+			return nil, &schemas.Error{Code: schemas.CodeUnavailable, Message: "queue unavailable until the deadline",
+				Err: errors.Join(ctx.Err(), err)}
+		case <-t.C:
+		}
+	}
+}
+
 // errCodeStoreFailed is nats-server's JSStreamStoreFailedF, which carries
 // "maximum messages per subject exceeded" when a queue is at its depth
 // limit (nats.go has no constant for it).
 const errCodeStoreFailed jetstream.ErrorCode = 10077
 
-// publishError classifies a failed publish: a full queue is 429, no stream
-// for the subject means the database is not served here, and anything else
-// is NATS being unavailable.
+// publishError classifies a failed publish that is final: a full queue is
+// 429. Anything else (nil) is for publish to judge: retried while it is
+// a passing state, else unavailable.
 func publishError(db string, err error) *schemas.Error {
 	var apiErr *jetstream.APIError
-	switch {
-	case errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeStoreFailed &&
-		strings.Contains(apiErr.Description, "maximum messages"):
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeStoreFailed &&
+		strings.Contains(apiErr.Description, "maximum messages") {
 		return &schemas.Error{Code: schemas.CodeQueueFull, Message: "queue depth limit reached for database " + db, Err: err}
-	case errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders):
-		return &schemas.Error{Code: schemas.CodeInvalidDatabase, Message: "Invalid database selection", Err: err}
-	case errors.Is(err, context.DeadlineExceeded):
-		return &schemas.Error{Code: schemas.CodeTimeout, Message: "no reply before the deadline", Err: err}
 	}
-	return &schemas.Error{Code: schemas.CodeUnavailable, Message: "queue unavailable", Err: err}
+	return nil
+}
+
+func errInvalidDatabase(db string, err error) *schemas.Error {
+	return &schemas.Error{Code: schemas.CodeInvalidDatabase, Message: "Invalid database selection", Err: err}
+}
+
+// streamCache remembers, per database, whether its stream exists, so a
+// burst of publishes that find no stream asks JetStream once.
+type streamCache struct {
+	mu      sync.Mutex
+	entries map[string]streamEntry
+}
+
+type streamEntry struct {
+	missing bool
+	until   time.Time
+}
+
+// How long a stream lookup is believed: a missing stream briefly (it may
+// be being created), one that exists longer.
+const (
+	streamMissingFor = 2 * time.Second
+	streamExistsFor  = 10 * time.Second
+	streamLookup     = 2 * time.Second
+)
+
+// missing reports whether JetStream says db has no stream. A lookup that
+// fails otherwise (the cluster moving; a service without $JS.API
+// permissions) is not an answer: the database is treated as existing.
+func (s *streamCache) missing(ctx context.Context, js jetstream.JetStream, db string) bool {
+	now := time.Now()
+	s.mu.Lock()
+	e, ok := s.entries[db]
+	s.mu.Unlock()
+	if ok && now.Before(e.until) {
+		return e.missing
+	}
+	lctx, cancel := context.WithTimeout(ctx, streamLookup)
+	_, err := js.Stream(lctx, schemas.StreamName(db))
+	cancel()
+	e = streamEntry{until: now.Add(streamExistsFor)}
+	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrInvalidStreamName) {
+		e = streamEntry{missing: true, until: now.Add(streamMissingFor)}
+	}
+	s.mu.Lock()
+	if s.entries == nil {
+		s.entries = map[string]streamEntry{}
+	}
+	s.entries[db] = e
+	s.mu.Unlock()
+	return e.missing
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/dqmhq/dqm/internal/backoff"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/jsretry"
 	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
@@ -67,6 +68,9 @@ type Deps struct {
 	// Watermark is how often the database's invalidation watermark goes
 	// out (config cache.watermark_ms; default DefaultWatermark).
 	Watermark time.Duration
+	// SetupTimeout bounds retrying the request stream and its consumers
+	// while the NATS cluster forms (config nats.setup_timeout_ms).
+	SetupTimeout time.Duration
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -188,7 +192,11 @@ type job interface {
 // database that cannot be reached does not fail Run: it stays not ready
 // while the health job retries.
 func (l *Lead) Run(ctx context.Context) error {
-	st, err := EnsureStream(ctx, l.deps.JS, l.db)
+	var st jetstream.Stream
+	err := jsretry.Do(ctx, l.log, l.deps.SetupTimeout, "stream "+schemas.StreamName(l.db.Name), func(ctx context.Context) (err error) {
+		st, err = EnsureStream(ctx, l.deps.JS, l.db)
+		return err
+	})
 	if err != nil {
 		return err
 	}

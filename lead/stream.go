@@ -3,17 +3,12 @@ package lead
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/schemas"
 )
-
-// duplicateWindow is how long JetStream remembers a Nats-Msg-Id, so a
-// request published twice within it is queued once.
-const duplicateWindow = 2 * time.Minute
 
 // EnsureStream creates or updates the database's request stream and its
 // four durable pull consumers. It is idempotent, so every instance runs it
@@ -29,8 +24,11 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, db *config.Databa
 		MaxMsgsPerSubject:    int64(db.QueueDepthLimit),
 		Discard:              jetstream.DiscardNew,
 		DiscardNewPerSubject: true,
-		Duplicates:           duplicateWindow,
-		Storage:              jetstream.FileStorage,
+		// How long a Nats-Msg-Id is remembered, so a request published
+		// twice within it (a retried publish) is queued once; every id of
+		// the window is held in memory (config duplicate_window_ms).
+		Duplicates: db.DuplicateWindow(),
+		Storage:    jetstream.FileStorage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("db %s: stream: %w", db.Name, err)

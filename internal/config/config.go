@@ -114,7 +114,14 @@ type NATS struct {
 	// "always" (fsync before every acknowledgement) or an interval such as
 	// "1s" (the default; nats-server's own default is 2m). See SyncPolicy.
 	Sync string `json:"sync"`
+	// SetupTimeoutMS bounds how long launch retries creating streams,
+	// consumers and KV buckets while a NATS cluster forms or elects a
+	// leader ("no suitable peers for placement"); then launch fails.
+	SetupTimeoutMS int `json:"setup_timeout_ms"`
 }
+
+// SetupTimeout returns SetupTimeoutMS as a duration.
+func (n NATS) SetupTimeout() time.Duration { return ms(n.SetupTimeoutMS) }
 
 // SyncPolicy reads Sync: always, or the interval between fsyncs.
 func (n NATS) SyncPolicy() (always bool, every time.Duration, err error) {
@@ -296,6 +303,11 @@ type Database struct {
 	// MaxRows bounds the rows of one result for entries without their own
 	// max_rows; a result over it is answered 413 too_large, never re-run.
 	MaxRows int `json:"max_rows"`
+	// DuplicateWindowMS is how long the request stream remembers a
+	// request id (Nats-Msg-Id), so a publish retried within it is queued
+	// once. 0 means DefaultDuplicateWindow. JetStream keeps every id of
+	// the window in memory: roughly 150 bytes × requests/s × window.
+	DuplicateWindowMS int `json:"duplicate_window_ms"`
 }
 
 // Catalog says where a database's query catalog lives.
@@ -345,6 +357,15 @@ func (d *Database) AckWait() time.Duration { return ms(d.AckWaitMS) }
 
 // DefaultTimeout returns DefaultTimeoutMS as a duration.
 func (d *Database) DefaultTimeout() time.Duration { return ms(d.DefaultTimeoutMS) }
+
+// DuplicateWindow returns DuplicateWindowMS as a duration, or
+// DefaultDuplicateWindow when it is 0.
+func (d *Database) DuplicateWindow() time.Duration {
+	if d.DuplicateWindowMS > 0 {
+		return ms(d.DuplicateWindowMS)
+	}
+	return DefaultDuplicateWindow(d)
+}
 
 // ScaleDownAfter returns ScaleDownAfterS as a duration.
 func (d *Database) ScaleDownAfter() time.Duration {

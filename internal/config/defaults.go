@@ -2,6 +2,7 @@ package config
 
 import (
 	"slices"
+	"time"
 
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -19,6 +20,9 @@ func Default() *Config {
 			StoreDir:      "./data/nats",
 			ReplyPrefixes: slices.Clone(schemas.DefaultReplyPrefixes),
 			Sync:          "1s",
+			// A three-node cluster elects its meta leader and learns its
+			// peers within seconds; a slow start still fits.
+			SetupTimeoutMS: 30000,
 		},
 		HTTP: HTTP{
 			Listen:               "127.0.0.1:8080",
@@ -78,6 +82,17 @@ func newDatabase(name string) *Database {
 		LeadTTLS:           5,
 		MaxRows:            10000, // catalog.DefaultMaxRows
 	}
+}
+
+// DefaultDuplicateWindow is a request stream's duplicate window when
+// duplicate_window_ms is 0: long enough that a publish retried until its
+// deadline is queued once — 30 s (ingress.DefaultTimeout, a Go client's
+// deadline when it sets none), or default_timeout_ms plus 10 s (a REST
+// request's deadline is its timeout plus a grace) if that is longer.
+// JetStream's own default, 2 minutes, holds four times the ids for no
+// gain; a write retried later still runs once (idempotent_writes).
+func DefaultDuplicateWindow(d *Database) time.Duration {
+	return max(30*time.Second, ms(d.DefaultTimeoutMS)+10*time.Second)
 }
 
 // defaultQueue is used for each tag when "queues" is absent, and for a

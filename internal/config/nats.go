@@ -63,6 +63,8 @@ func (n *NATS) validate(ps *problems) {
 		}
 	}
 	pairTLS(ps, "nats.tls", n.TLS)
+	// 0: one attempt, no waiting for a cluster to form.
+	atLeast(ps, "nats.setup_timeout_ms", int64(n.SetupTimeoutMS), 0)
 
 	e := n.Embedded
 	pairTLS(ps, "nats.embedded.tls", e.TLS)

@@ -153,6 +153,11 @@ func (d *Database) validate(ps *problems, key string) {
 	atLeast(ps, p+".stmt_cache_size", int64(d.StmtCacheSize), 0)
 	atLeast(ps, p+".scale_down_after_s", int64(d.ScaleDownAfterS), 1)
 	atLeast(ps, p+".lead_ttl_s", int64(d.LeadTTLS), 1)
+	if d.DuplicateWindowMS != 0 {
+		// JetStream refuses a window under 100 ms; under a second would
+		// not cover one publish retry.
+		atLeast(ps, p+".duplicate_window_ms", int64(d.DuplicateWindowMS), 1000)
+	}
 	atLeast(ps, p+".max_rows", int64(d.MaxRows), 1)
 	atLeast(ps, p+".idempotency_window_s", int64(d.IdempotencyWindowS), 1)
 }

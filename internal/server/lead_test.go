@@ -3,9 +3,11 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -198,11 +200,33 @@ func TestDeadLetter(t *testing.T) {
 // TestFailover runs two instances on a 3-node NATS cluster, kills the one
 // holding the Lead lease mid-load, and checks that the other takes the
 // lease within the TTL, heartbeats resume, and every one of 2,000 requests
-// gets a successful reply.
+// gets a successful reply. It runs DQM_FAILOVER_RUNS times (default 1, 3
+// under CI), each on a new cluster; -count repeats the whole.
 func TestFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster test")
 	}
+	runs := 1
+	if testutil.InCI() {
+		runs = 3
+	}
+	if v := os.Getenv("DQM_FAILOVER_RUNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("DQM_FAILOVER_RUNS=%q: want a positive number", v)
+		}
+		runs = n
+	}
+	passed := 0
+	for i := range runs {
+		if t.Run(fmt.Sprintf("run%d", i+1), failover) {
+			passed++
+		}
+	}
+	t.Logf("failover: %d/%d runs passed", passed, runs)
+}
+
+func failover(t *testing.T) {
 	cluster := testutil.Cluster(t, 3)
 	cfg := testConfig(t)
 	cfg.NATS.URL = testutil.URLs(cluster)
@@ -240,11 +264,15 @@ func TestFailover(t *testing.T) {
 	var done atomic.Int32
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 64)
+	// A failed check stops the requests still waiting and waits for them.
+	base, stop := context.WithCancel(context.Background())
+	defer wg.Wait()
+	defer stop()
 	for i := range n {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			ctx, cancel := context.WithTimeout(base, 60*time.Second)
 			defer cancel()
 			_, err := client.Query(ctx, "demo", 2, ints("N", i%10000), ingress.Queue("fast"))
 			if err != nil {
@@ -253,14 +281,30 @@ func TestFailover(t *testing.T) {
 			done.Add(1)
 		})
 	}
+	defer func() {
+		if t.Failed() { // where the requests were: queued, delivered, acked
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			js, _ := jetstream.New(nc)
+			if c, err := js.Consumer(ctx, schemas.StreamName("demo"), schemas.ConsumerName("demo", "fast")); err == nil {
+				if info, err := c.Info(ctx); err == nil {
+					t.Logf("fast consumer: delivered %d, ack floor %d, pending %d, ack pending %d, waiting pulls %d, done %d",
+						info.Delivered.Stream, info.AckFloor.Stream, info.NumPending, info.NumAckPending, info.NumWaiting, done.Load())
+				}
+			}
+		}
+	}()
 	testutil.Eventually(t, 30*time.Second, "load under way", func() bool { return done.Load() > n/4 })
 	killed := time.Now()
 	a.Kill()
 	testutil.Eventually(t, 10*time.Second, "b takes the lease", b.Lead("demo").IsLeader)
 	took := time.Since(killed)
 	t.Logf("failover: b leads %v after the kill (TTL 2s)", took.Round(time.Millisecond))
-	if took > 2*time.Second+time.Second {
-		t.Errorf("failover took %v, over TTL plus one refresh", took)
+	// The lease key vanishes when JetStream expires it (the bucket's TTL,
+	// internal/server/options.go), and nats-server's expiry check may run
+	// up to 2 s after the due time; b then takes it at its next refresh.
+	if bound := 2*time.Second + time.Second + 2*time.Second; took > bound {
+		t.Errorf("failover took %v, over TTL plus one refresh plus JetStream's expiry slack (%v)", took, bound)
 	}
 	testutil.Eventually(t, 5*time.Second, "heartbeat from b", func() bool {
 		for {
@@ -276,10 +320,34 @@ func TestFailover(t *testing.T) {
 	})
 	wg.Wait()
 	close(errs)
+	codes, failed := map[schemas.Code]int{}, 0
 	for err := range errs {
-		var se *schemas.Error
-		errors.As(err, &se)
-		t.Errorf("request failed: %v", err)
+		codes[schemas.CodeOf(err)]++
+		if failed++; failed <= 5 {
+			t.Errorf("request failed: %v", err)
+		}
+	}
+	if len(codes) > 0 {
+		t.Errorf("failed requests by code: %v", codes)
+	}
+}
+
+// TestClusterForming: dqm starts beside a NATS cluster that has just
+// started (no meta leader yet, peers not known): creating its buckets and
+// streams is retried until the cluster places them, and queries are then
+// answered.
+func TestClusterForming(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster test")
+	}
+	cluster := testutil.ClusterForming(t, 3)
+	cfg := testConfig(t)
+	cfg.NATS.URL = testutil.URLs(cluster)
+	s := start(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := s.Client().Query(ctx, "demo", 2, ints("N", 1), ingress.Queue("fast")); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/deadletter"
+	"github.com/dqmhq/dqm/internal/jsretry"
 	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/lead"
@@ -102,21 +103,39 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	s.cache = cache.New(cfg.Cache.MaxEntries, cfg.Cache.MaxBytes)
 	s.cache.OnEvent = func(db, ev string) { s.metrics.Cache.WithLabelValues(db, ev).Inc() }
 	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance), ingress.WithCache(s.cache),
-		ingress.WithReplyPrefixes(cfg.NATS.ReplyPrefixes...), ingress.WithTracer(tracer)); err != nil {
+		ingress.WithReplyPrefixes(cfg.NATS.ReplyPrefixes...), ingress.WithTracer(tracer), ingress.WithDatabases(func(db string) bool {
+			_, ok := cfg.Databases[db]
+			return ok
+		})); err != nil {
 		return nil, err
 	}
-	leaders, status, err := ensureBuckets(ctx, js, cfg)
-	if err != nil {
+	// A cluster that is still forming or electing a leader refuses these
+	// for a while ("no suitable peers for placement"): retried, bounded.
+	setup := func(what string, op func(context.Context) error) error {
+		return jsretry.Do(ctx, log, cfg.NATS.SetupTimeout(), what, op)
+	}
+	var leaders, status, catalogs jetstream.KeyValue
+	if err := setup("kv buckets", func(ctx context.Context) (err error) {
+		leaders, status, err = ensureBuckets(ctx, js, cfg)
+		return err
+	}); err != nil {
 		return nil, err
 	}
-	catalogs, err := ensureCatalogs(ctx, js)
-	if err != nil {
+	if err := setup("kv "+schemas.BucketCatalog, func(ctx context.Context) (err error) {
+		catalogs, err = ensureCatalogs(ctx, js)
+		return err
+	}); err != nil {
 		return nil, err
 	}
-	if err := lead.EnsureChanges(ctx, js); err != nil {
+	if err := setup("stream "+schemas.ChangesStream, func(ctx context.Context) error {
+		return lead.EnsureChanges(ctx, js)
+	}); err != nil {
 		return nil, err
 	}
-	if _, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{MaxAge: cfg.DeadLetters.MaxAge(), MaxMsgs: cfg.DeadLetters.MaxMsgs}); err != nil {
+	if err := setup("stream "+schemas.DLQStream, func(ctx context.Context) error {
+		_, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{MaxAge: cfg.DeadLetters.MaxAge(), MaxMsgs: cfg.DeadLetters.MaxMsgs})
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -131,7 +150,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: engine,
 			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
 			Catalogs: catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx, ReplyPrefixes: cfg.NATS.ReplyPrefixes,
-			Tracer: tracer, Watermark: cfg.Cache.Watermark()}
+			Tracer: tracer, Watermark: cfg.Cache.Watermark(),
+			SetupTimeout: cfg.NATS.SetupTimeout()}
 		if h := db.Catalog.Host; h != "" {
 			host, ok := cfg.Databases[h]
 			if !ok {

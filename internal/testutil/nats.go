@@ -42,9 +42,37 @@ func Connect(t testing.TB, ns *natsserver.Server) *nats.Conn {
 }
 
 // Cluster starts n embedded nats-servers with JetStream, routed into one
-// cluster on random loopback ports, and waits until JetStream has a meta
-// leader. They shut down when the test ends.
+// cluster on random loopback ports, and waits until the cluster has
+// formed: every server accepts connections and is current with the meta
+// group, and the meta leader sees all n peers online with their stats (a
+// stream or KV placed before that may fail with "no suitable peers for
+// placement"). They shut down when the test ends.
 func Cluster(t testing.TB, n int) []*natsserver.Server {
+	t.Helper()
+	servers := ClusterForming(t, n)
+	Eventually(t, 30*time.Second, "JetStream cluster formed", func() bool {
+		leaders := 0
+		for _, ns := range servers {
+			if !ns.JetStreamIsCurrent() {
+				return false
+			}
+			if ns.JetStreamIsLeader() {
+				leaders++
+				if len(ns.JetStreamClusterPeers()) != n {
+					return false
+				}
+			}
+		}
+		return leaders == 1
+	})
+	return servers
+}
+
+// ClusterForming starts n routed nats-servers as Cluster does but returns
+// as soon as each accepts connections: JetStream may not have a meta
+// leader or know its peers yet, as when dqm starts beside a cluster that
+// is starting.
+func ClusterForming(t testing.TB, n int) []*natsserver.Server {
 	t.Helper()
 	ports := make([]int, n)
 	for i := range ports {
@@ -75,14 +103,6 @@ func Cluster(t testing.TB, n int) []*natsserver.Server {
 			t.Fatal("cluster node not ready")
 		}
 	}
-	Eventually(t, 20*time.Second, "JetStream meta leader", func() bool {
-		for _, ns := range servers {
-			if ns.JetStreamIsLeader() {
-				return true
-			}
-		}
-		return false
-	})
 	return servers
 }
 
