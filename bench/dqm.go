@@ -99,6 +99,9 @@ func benchConfig(dir string, fx *fixture, workers int, natsListen, httpListen, s
 	cfg := config.Demo()
 	cfg.NATS.Listen = natsListen
 	cfg.NATS.StoreDir = storeDir
+	if natsSync != "" {
+		cfg.NATS.Sync = natsSync
+	}
 	cfg.HTTP.Listen = httpListen
 	cfg.Log.Level = "warn"
 	db := *cfg.Databases["demo"] // the per-database defaults

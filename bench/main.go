@@ -69,6 +69,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dqmhq/dqm/internal/config"
 )
 
 func main() {
@@ -99,6 +101,7 @@ type options struct {
 	quick      bool
 	baselines  bool
 	soak       time.Duration
+	syncs      []string
 	soakWindow time.Duration
 	profileDir string
 	maxC       int
@@ -123,6 +126,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.baselines, "baselines", true, "also measure NATS with no database (report only)")
 	fs.DurationVar(&o.soak, "soak", 0, "after the first engine, run its REST point path for this long (e.g. 5m) and report each window")
 	fs.DurationVar(&o.soakWindow, "soak-window", 30*time.Second, "window of the -soak report")
+	var syncs string
+	fs.StringVar(&syncs, "sync", "1s,always", "fsync policies (nats.sync) to compare on the first engine's client point path; empty: none")
 	fs.StringVar(&o.profileDir, "profile-dir", "", "write CPU and allocation profiles of each in-process dqm row into this directory")
 	fs.BoolVar(&o.quick, "quick", false, "smoke run: few requests, one run")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -161,6 +166,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.n < 1 || o.runs < 1 || o.warmup < 0 || o.duration < 0 || len(o.conc) == 0 || o.workers < 1 || o.workers > 64 {
 		return nil, fmt.Errorf("-n, -runs must be >= 1, -warmup and -duration >= 0, -concurrency not empty, -workers in 1..64")
+	}
+	for p := range strings.SplitSeq(syncs, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if _, _, err := (config.NATS{Sync: p}).SyncPolicy(); err != nil {
+				return nil, fmt.Errorf("-sync %q: %v", p, err)
+			}
+			o.syncs = append(o.syncs, p)
+		}
 	}
 	if o.soak > 0 && o.soakWindow <= 0 {
 		return nil, fmt.Errorf("-soak-window must be > 0")
@@ -232,6 +245,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		}
 	}
+	if len(o.syncs) > 0 && len(o.engines) > 0 && ctx.Err() == nil {
+		if err := b.syncCompare(ctx, o.engines[0]); err != nil {
+			rep.skip("fsync comparison", err)
+		}
+	}
 	rep.elapsed = time.Since(started)
 	for _, w := range warnings.list() {
 		rep.note("dqm logged: %s", w)
@@ -253,6 +271,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := writeJSON(o.jsonOut, rows); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
+		}
+		if len(rep.syncs) > 0 {
+			if err := writeJSON(strings.TrimSuffix(o.jsonOut, ".json")+"-sync.json", rep.syncs); err != nil {
+				fmt.Fprintln(stderr, err)
+				return 1
+			}
 		}
 		if len(rep.soak) > 0 {
 			if err := writeJSON(strings.TrimSuffix(o.jsonOut, ".json")+"-soak.json", rep.soak); err != nil {

@@ -108,6 +108,7 @@ type report struct {
 	date    time.Time
 	results []result
 	soak    []soakWindow
+	syncs   []syncRow
 	skipped []string
 	notes   []string
 	elapsed time.Duration
@@ -250,6 +251,7 @@ func (r *report) markdown(rows []row) string {
 
 	r.memory(&b, rows)
 	r.soakTable(&b)
+	r.syncTable(&b)
 	r.baselines(&b)
 
 	var problems []string
