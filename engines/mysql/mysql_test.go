@@ -278,9 +278,12 @@ func TestTimeoutInTransaction(t *testing.T) {
 func TestTimeoutAbort(t *testing.T) {
 	t.Parallel()
 	c, _ := openConn(t, engines.Options{})
-	c.killGrace = 200 * time.Millisecond
+	// The abort (deadline + grace, ~420 ms) must come well before the
+	// session limit the deadline sets on the server (rounded up to 512 ms),
+	// or a loaded machine sees the server's own timeout instead.
+	c.killGrace = 20 * time.Millisecond
 	c.kill = failingConnector{}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	_, err := c.Run(ctx, []engines.Statement{{SQL: "SELECT SLEEP(5)"}})
 	if de := dbErr(t, err); de.Code != schemas.CodeTimeout || !engines.IsConnLost(err) {
