@@ -25,10 +25,12 @@ type heartbeat struct {
 	publish func(subject string, data []byte) error // core NATS
 	subject string
 	leader  *leaderState
-	refresh time.Duration // status put
-	every   time.Duration // heartbeat publish while leading
-	onPut   func()        // after each status put (cache gauge)
-	log     *slog.Logger
+	// reported, if set, fires when the status changes: it is put at once.
+	reported *signal
+	refresh  time.Duration // status put
+	every    time.Duration // heartbeat publish while leading
+	onPut    func()        // after each status put (cache gauge)
+	log      *slog.Logger
 }
 
 func (h *heartbeat) run(ctx context.Context) error {
@@ -41,6 +43,10 @@ func (h *heartbeat) run(ctx context.Context) error {
 	for {
 		// The channel first, then the state: no change is missed.
 		leaderCh := h.leader.changed()
+		var reportCh <-chan struct{}
+		if h.reported != nil {
+			reportCh = h.reported.changed()
+		}
 		if now := h.leader.get(); now != leading {
 			leading = now
 			h.putStatus(ctx)
@@ -59,6 +65,8 @@ func (h *heartbeat) run(ctx context.Context) error {
 				h.publishBeat()
 			}
 		case <-leaderCh:
+		case <-reportCh:
+			h.putStatus(ctx)
 		}
 	}
 }

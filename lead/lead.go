@@ -91,7 +91,11 @@ type Lead struct {
 	// launched opens when the first connect attempt has ended, with the
 	// catalog loaded if it connected: the children start then, as in the
 	// seed's launch order.
-	launched  *gate
+	launched *gate
+	// reported fires when what this instance reports in dqm_status
+	// changes (connection state, its workers): the heartbeat job writes
+	// it at once instead of at its next refresh.
+	reported  signal
 	nudge     chan struct{}
 	lastNudge atomic.Int64 // unix nanos of the last nudge sent
 	pool      atomic.Pointer[pool]
@@ -173,6 +177,7 @@ func (l *Lead) Queues() []schemas.QueueStatus {
 func (l *Lead) setState(s string) {
 	if old := l.state.Swap(s); old != s {
 		l.log.Info("state", "from", old, "to", s)
+		l.reported.fire()
 	}
 	if l.deps.Metrics != nil {
 		l.deps.Metrics.SetState(l.db.Name, s)
@@ -219,6 +224,7 @@ func (l *Lead) Run(ctx context.Context) error {
 			Invalidate: func(i schemas.Invalidation) error { return inv.send("/dqm/"+l.deps.Instance, i) },
 		})
 	})
+	pool.changed = l.reported.fire
 	l.pool.Store(pool)
 	lease := NewLease(l.deps.Leaders, l.db.Name, l.deps.Instance)
 	jobs, err := l.jobs(st, pool, lease, inv)
@@ -297,7 +303,7 @@ func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease, inv *invalida
 	p.tick, p.refresh, p.metrics, p.log = l.deps.Tick, refresh, l.deps.Metrics, l.log
 	hb := &heartbeat{
 		status: l.heartbeat, key: l.statusKey(), publish: l.deps.NC.Publish,
-		subject: schemas.HeartbeatSubject(l.db.Name), leader: &l.leader,
+		subject: schemas.HeartbeatSubject(l.db.Name), leader: &l.leader, reported: &l.reported,
 		refresh: refresh, every: every, onPut: l.countCache, log: l.log,
 	}
 	if l.deps.Status != nil {

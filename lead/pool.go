@@ -24,6 +24,9 @@ type pool struct {
 	newWorker func(n int, tags []string) worker
 	ctx       context.Context
 
+	// changed, if set, is told when the pool's workers change (status).
+	changed func()
+
 	mu    sync.Mutex
 	byTag map[string][]*running
 	used  map[int]bool // label numbers in use; 00 is the Lead's
@@ -60,6 +63,9 @@ func (p *pool) startLocked(n int, key string, tags []string) {
 func (p *pool) resize(tag string, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if len(p.byTag[tag]) != n && p.changed != nil {
+		defer p.changed()
+	}
 	for len(p.byTag[tag]) < n {
 		num := 1
 		for p.used[num] {
