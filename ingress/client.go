@@ -335,7 +335,7 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	select {
 	case m := <-ch:
 		var res schemas.Result
-		if err := json.Unmarshal(m.Data, &res); err != nil {
+		if err := schemas.DecodeResult(m.Data, &res); err != nil {
 			return fail(&schemas.Error{Code: schemas.CodeInternal, Message: "malformed reply", Err: err})
 		}
 		if !res.Success {
