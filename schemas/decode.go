@@ -251,3 +251,91 @@ func skipValue(d []byte, i int) (int, bool) {
 	}
 	return i, depth == 0
 }
+
+// DecodeQueryRequest decodes request data into q as json.Unmarshal does,
+// without reflection for the usual shape ({"query_ref":N,"params":{group:
+// {name: value}}} with plain keys); anything else is left to
+// json.Unmarshal.
+func DecodeQueryRequest(data []byte, q *QueryRequest) error {
+	if !json.Valid(data) || !decodeQueryRequest(data, q) {
+		*q = QueryRequest{}
+		return json.Unmarshal(data, q)
+	}
+	return nil
+}
+
+func decodeQueryRequest(d []byte, q *QueryRequest) bool {
+	end, ok := object(d, skipWS(d, 0), func(k []byte, i int) (int, bool) {
+		switch string(k) {
+		case "query_ref":
+			return integer(d, i, &q.QueryRef)
+		case "params":
+			if d[i] != '{' {
+				return i, false
+			}
+			if q.Params == nil {
+				q.Params = Params{}
+			}
+			end, ok := object(d, i, func(g []byte, i int) (int, bool) {
+				if d[i] != '{' {
+					return i, false
+				}
+				// A repeated group replaces the first, as in Unmarshal.
+				group := map[string]json.RawMessage{}
+				q.Params[string(g)] = group
+				return object(d, i, func(n []byte, i int) (int, bool) {
+					start := i
+					end, ok := skipValue(d, i)
+					if ok {
+						group[string(n)] = json.RawMessage(d[start:end:end])
+					}
+					return end, ok
+				})
+			})
+			return end, ok
+		}
+		return i, false
+	})
+	return ok && skipWS(d, end) == len(d)
+}
+
+// object walks the object at d[i], calling member with each plain key and
+// the offset of its value; member returns the offset after the value.
+// It returns the offset after the object.
+func object(d []byte, i int, member func(key []byte, i int) (int, bool)) (int, bool) {
+	if i >= len(d) || d[i] != '{' {
+		return i, false
+	}
+	i = skipWS(d, i+1)
+	if i < len(d) && d[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		k, j, ok := plainBytes(d, i)
+		if !ok {
+			return i, false
+		}
+		i = skipWS(d, j)
+		if i >= len(d) || d[i] != ':' {
+			return i, false
+		}
+		i = skipWS(d, i+1)
+		if i >= len(d) {
+			return i, false
+		}
+		if i, ok = member(k, i); !ok {
+			return i, false
+		}
+		i = skipWS(d, i)
+		if i >= len(d) {
+			return i, false
+		}
+		if d[i] == '}' {
+			return i + 1, true
+		}
+		if d[i] != ',' {
+			return i, false
+		}
+		i = skipWS(d, i+1)
+	}
+}

@@ -95,3 +95,73 @@ func BenchmarkDecodeResult(b *testing.B) {
 		}
 	})
 }
+
+var requestCases = []string{
+	`{"query_ref":55,"params":{"number":{"N":42}}}`,
+	`{"query_ref":55,"params":{"string":{"a":"x\"y","b":"é"},"number":{"N":-1.5e3},"json":{"j":{"a":[1,null,true]}}}}`,
+	` { "query_ref" : 1 , "params" : { } } `,
+	`{"query_ref":1,"params":null}`,
+	`{"query_ref":1,"params":{"number":null}}`,
+	`{"query_ref":1,"params":{"number":{"N":null}}}`,
+	`{"query_ref":1,"params":{"number":{"N":1}},"params":{"number":{"M":2},"string":{"s":""}}}`,
+	`{"query_ref":1,"params":{"number":{"N":1},"number":{"M":2}}}`,
+	`{"Query_Ref":1}`,
+	`{"query_ref":"1"}`,
+	`{"query_ref":1.0}`,
+	`{"query_ref":1,"params":{"n\u0075mber":{"N":1}}}`,
+	`{"query_ref":1,"params":[]}`,
+	`{"query_ref":1,"extra":2}`,
+	`{}`,
+	`[]`,
+	`{"query_ref":1`,
+}
+
+func TestDecodeQueryRequestMatchesUnmarshal(t *testing.T) {
+	for _, c := range requestCases {
+		var want, got QueryRequest
+		werr := json.Unmarshal([]byte(c), &want)
+		gerr := DecodeQueryRequest([]byte(c), &got)
+		if (werr == nil) != (gerr == nil) {
+			t.Errorf("%s: err %v, want %v", c, gerr, werr)
+			continue
+		}
+		if werr == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %#v\nwant %#v", c, got, want)
+		}
+	}
+}
+
+func FuzzDecodeQueryRequest(f *testing.F) {
+	for _, c := range requestCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want, got QueryRequest
+		werr := json.Unmarshal(b, &want)
+		gerr := DecodeQueryRequest(b, &got)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: err %v, want %v", b, gerr, werr)
+		}
+		if werr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\n got %#v\nwant %#v", b, got, want)
+		}
+	})
+}
+
+func BenchmarkDecodeQueryRequest(b *testing.B) {
+	body := []byte(`{"query_ref":55,"params":{"number":{"N":4242}}}`)
+	b.Run("hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var q QueryRequest
+			DecodeQueryRequest(body, &q)
+		}
+	})
+	b.Run("unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var q QueryRequest
+			json.Unmarshal(body, &q)
+		}
+	})
+}

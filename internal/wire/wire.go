@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -166,7 +165,7 @@ func (r *Request) check(a *attrs, data []byte) error {
 		}
 		r.Deadline = tm
 	}
-	if err := json.Unmarshal(data, &r.Data); err != nil {
+	if err := schemas.DecodeQueryRequest(data, &r.Data); err != nil {
 		return fmt.Errorf("%w: data: %v", ErrMalformed, err)
 	}
 	if r.Data.QueryRef == 0 && !strings.Contains(string(data), `"query_ref"`) {
