@@ -303,7 +303,7 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
-	data, err := json.Marshal(schemas.QueryRequest{QueryRef: ref, Params: p})
+	data, err := schemas.AppendQueryRequest(make([]byte, 0, 128), ref, p)
 	if err != nil {
 		return fail(schemas.Errorf(schemas.CodeBadRequest, err.Error()))
 	}
