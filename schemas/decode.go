@@ -270,29 +270,7 @@ func decodeQueryRequest(d []byte, q *QueryRequest) bool {
 		case "query_ref":
 			return integer(d, i, &q.QueryRef)
 		case "params":
-			if d[i] != '{' {
-				return i, false
-			}
-			if q.Params == nil {
-				q.Params = Params{}
-			}
-			end, ok := object(d, i, func(g []byte, i int) (int, bool) {
-				if d[i] != '{' {
-					return i, false
-				}
-				// A repeated group replaces the first, as in Unmarshal.
-				group := map[string]json.RawMessage{}
-				q.Params[string(g)] = group
-				return object(d, i, func(n []byte, i int) (int, bool) {
-					start := i
-					end, ok := skipValue(d, i)
-					if ok {
-						group[string(n)] = json.RawMessage(d[start:end:end])
-					}
-					return end, ok
-				})
-			})
-			return end, ok
+			return paramsValue(d, i, &q.Params)
 		}
 		return i, false
 	})
@@ -338,4 +316,62 @@ func object(d []byte, i int, member func(key []byte, i int) (int, bool)) (int, b
 		}
 		i = skipWS(d, i+1)
 	}
+}
+
+// paramsValue decodes the params object at d[i] into *p.
+func paramsValue(d []byte, i int, p *Params) (int, bool) {
+	if d[i] != '{' {
+		return i, false
+	}
+	if *p == nil {
+		*p = Params{}
+	}
+	ps := *p
+	return object(d, i, func(g []byte, i int) (int, bool) {
+		if d[i] != '{' {
+			return i, false
+		}
+		// A repeated group replaces the first, as in Unmarshal.
+		group := map[string]json.RawMessage{}
+		ps[string(g)] = group
+		return object(d, i, func(n []byte, i int) (int, bool) {
+			start := i
+			end, ok := skipValue(d, i)
+			if ok {
+				group[string(n)] = json.RawMessage(d[start:end:end])
+			}
+			return end, ok
+		})
+	})
+}
+
+// DecodeQueryBody is the reflection-free reading of a REST single-query
+// body, {"query_ref":N,"database":"db","params":{...}}, into the fields
+// json.Unmarshal would set (nil: absent). ok is false for anything it
+// does not read exactly as json.Unmarshal would (invalid JSON, a null, an
+// escape, another key): the caller unmarshals then.
+func DecodeQueryBody(data []byte) (ref *int64, db *string, p Params, ok bool) {
+	if !json.Valid(data) {
+		return nil, nil, nil, false
+	}
+	end, ok := object(data, skipWS(data, 0), func(k []byte, i int) (int, bool) {
+		switch string(k) {
+		case "query_ref":
+			var n int64
+			j, ok := integer(data, i, &n)
+			ref = &n
+			return j, ok
+		case "database":
+			s, j, ok := plainString(data, i)
+			db = &s
+			return j, ok
+		case "params":
+			return paramsValue(data, i, &p)
+		}
+		return i, false
+	})
+	if !ok || skipWS(data, end) != len(data) {
+		return nil, nil, nil, false
+	}
+	return ref, db, p, true
 }

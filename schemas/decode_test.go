@@ -165,3 +165,28 @@ func BenchmarkDecodeQueryRequest(b *testing.B) {
 		}
 	})
 }
+
+func FuzzDecodeQueryBody(f *testing.F) {
+	for _, c := range append(requestCases, `{"query_ref":1,"database":"test","params":{"number":{"N":1}}}`,
+		`{"database":null}`, `{"database":"a\"b"}`, `{"Database":"x"}`, `{"query_ref":null}`) {
+		f.Add([]byte(c))
+	}
+	type single struct {
+		QueryRef *int64  `json:"query_ref"`
+		Database *string `json:"database"`
+		Params   Params  `json:"params"`
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ref, db, p, ok := DecodeQueryBody(b)
+		if !ok {
+			return
+		}
+		var want single
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatalf("%q: read, but Unmarshal says %v", b, err)
+		}
+		if got := (single{ref, db, p}); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\n got %#v\nwant %#v", b, got, want)
+		}
+	})
+}
