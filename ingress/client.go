@@ -173,6 +173,18 @@ type query struct {
 	tables    []string
 	ttlSet    bool // CacheFor was given: the catalog's TTL is not used
 	tablesSet bool // Tables was given: the catalog's tables are not used
+	// canon is the canonical text of the params, already decoded and
+	// checked by the caller (REST's validate): the cache key is made from
+	// it without decoding them again.
+	canon    string
+	canonSet bool
+}
+
+// validated carries params that REST decoded and checked, as their
+// canonical text; only the adapter uses it (the public client keeps
+// decoding its input).
+func validated(canon string) QueryOption {
+	return func(q *query) { q.canon, q.canonSet = canon, true }
 }
 
 // CacheFor lets the client's cache answer the query for ttl (needs
@@ -248,11 +260,15 @@ func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Par
 	var res *schemas.Result
 	var err error
 	if q.ttl > 0 {
-		vals, derr := params.Decode(params.Raw(p))
-		if derr != nil {
-			return schemas.Failure(db, ref, derr), derr
+		canon := q.canon
+		if !q.canonSet {
+			vals, derr := params.Decode(params.Raw(p))
+			if derr != nil {
+				return schemas.Failure(db, ref, derr), derr
+			}
+			canon = canonical(vals)
 		}
-		key := cache.Key(db, ref, canonical(vals))
+		key := cache.Key(db, ref, canon)
 		c.marks.Expect(db)
 		res = c.cache.Do(ctx, db, key, q.tables, q.ttl, func(ctx context.Context) *schemas.Result {
 			r, _ := c.query(ctx, db, ref, p, q)
@@ -303,7 +319,7 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
-	data, err := json.Marshal(schemas.QueryRequest{QueryRef: ref, Params: p})
+	data, err := schemas.AppendQueryRequest(make([]byte, 0, 128), ref, p)
 	if err != nil {
 		return fail(schemas.Errorf(schemas.CodeBadRequest, err.Error()))
 	}
@@ -335,7 +351,7 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	select {
 	case m := <-ch:
 		var res schemas.Result
-		if err := json.Unmarshal(m.Data, &res); err != nil {
+		if err := schemas.DecodeResult(m.Data, &res); err != nil {
 			return fail(&schemas.Error{Code: schemas.CodeInternal, Message: "malformed reply", Err: err})
 		}
 		if !res.Success {

@@ -25,6 +25,14 @@ func decodeJSON(b []byte, v any, what string) error {
 	if hasNUL(b) {
 		return schemas.Errorf(schemas.CodeBadRequest, what+`: strings must not contain NUL (\u0000)`)
 	}
+	if s, ok := v.(*single); ok && s.QueryRef == nil && s.Database == nil && s.Params == nil {
+		// The single-query body, read without reflection when it has the
+		// plain shape; anything else (and every error) is json's.
+		if ref, db, p, ok := schemas.DecodeQueryBody(b); ok {
+			s.QueryRef, s.Database, s.Params = ref, db, p
+			return nil
+		}
+	}
 	err := json.Unmarshal(b, v)
 	if err == nil {
 		return nil

@@ -231,7 +231,7 @@ func (r *REST) query(sc scope) http.HandlerFunc {
 // "" or auto means the catalog entry's queue; private allows entries that
 // are not public; writes is false on the read-only GET path.
 func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string, private, writes bool, opts ...QueryOption) *schemas.Result {
-	q, _, err := r.validate(db, ref, p, private)
+	q, vals, err := r.validate(db, ref, p, private)
 	if err != nil {
 		return schemas.Failure(db, ref, err)
 	}
@@ -239,7 +239,7 @@ func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, 
 		return schemas.Failure(db, ref, schemas.Errorf(schemas.CodeMethod,
 			fmt.Sprintf("query %d modifies data: the GET path is read-only; POST it to /api/conduit/query", ref)))
 	}
-	return r.send(ctx, db, q, p, tag, opts...)
+	return r.send(ctx, db, q, p, vals, tag, opts...)
 }
 
 // validate checks everything that can be checked before queueing.
@@ -262,7 +262,7 @@ func (r *REST) validate(db string, ref int64, p schemas.Params, private bool) (*
 	return q, vals, err
 }
 
-func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.Params, tag string, extra ...QueryOption) *schemas.Result {
+func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.Params, vals params.Values, tag string, extra ...QueryOption) *schemas.Result {
 	if tag == "" || tag == "auto" {
 		tag = q.Queue
 	}
@@ -275,6 +275,11 @@ func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.
 		ttl = time.Duration(q.CacheTTLS) * time.Second
 	}
 	opts := []QueryOption{Queue(tag), Tables(q.Tables...), CacheFor(ttl)}
+	if ttl > 0 {
+		// Validated once: the cache key comes from the values validate
+		// decoded.
+		opts = append(opts, validated(canonical(vals)))
+	}
 	opts = append(opts, extra...)
 	res, _ := r.client.Query(ctx, db, q.Ref, p, opts...)
 	return res
@@ -334,9 +339,10 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 	}
 	// Validate every entry and find the distinct queries before running any.
 	type job struct {
-		q   *catalog.Query
-		p   schemas.Params
-		res *schemas.Result
+		q    *catalog.Query
+		p    schemas.Params
+		vals params.Values
+		res  *schemas.Result
 	}
 	var jobs []*job
 	index := make([]int, len(list)) // entry → job
@@ -362,7 +368,7 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 		if !seen {
 			j = len(jobs)
 			byKey[key] = j
-			jobs = append(jobs, &job{q: q, p: e.Params})
+			jobs = append(jobs, &job{q: q, p: e.Params, vals: vals})
 		}
 		index[i] = j
 	}
@@ -372,7 +378,7 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 	}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
-		wg.Go(func() { j.res = r.send(req.Context(), db, j.q, j.p, "") })
+		wg.Go(func() { j.res = r.send(req.Context(), db, j.q, j.p, j.vals, "") })
 	}
 	wg.Wait()
 	for i := range list {

@@ -84,3 +84,11 @@ func TestRunThroughJetStream(t *testing.T) {
 		t.Fatalf("a second reply: %s", m.Data)
 	}
 }
+
+func BenchmarkKeepInProgress(b *testing.B) {
+	m := newFakeMsg(request("bench", refRead, "_INBOX.bench.1", time.Now().Add(time.Hour)))
+	b.ReportAllocs()
+	for b.Loop() {
+		keepInProgress(m, time.Minute)()
+	}
+}

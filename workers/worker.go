@@ -202,24 +202,29 @@ func (w *Worker) handle(ctx context.Context, tag string, msg jetstream.Msg) {
 func (w *Worker) aborted() bool { return w.cfg.Abort != nil && w.cfg.Abort.Err() != nil }
 
 // keepInProgress tells JetStream every interval that msg is still being
-// worked on, until the returned stop is called.
+// worked on, until the returned stop is called; once stop returns, no mark
+// is being sent or will be. A timer, not a goroutine per request.
 func keepInProgress(msg jetstream.Msg, every time.Duration) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				msg.InProgress()
-			}
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	mu.Lock()
+	defer mu.Unlock()
+	t = time.AfterFunc(every, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
 		}
-	}()
-	return func() { close(done); <-finished }
+		msg.InProgress()
+		t.Reset(every)
+	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+	}
 }
 
 // applied looks up the record of a write with this request id.

@@ -138,3 +138,13 @@ func BenchmarkDecodeStructured(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkNewRequest(b *testing.B) {
+	deadline := time.Now().Add(time.Minute)
+	data := []byte(`{"query_ref":55,"params":{"number":{"N":42}}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		m := NewRequest("db.demo.fast", "0123456789abcdefghijkl", "/dqm/client", "_INBOX.abc.0123456789abcdefghijkl", deadline, data, 55)
+		SetTrace(m.Header, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "")
+	}
+}

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -37,20 +36,25 @@ type Request struct {
 // NewRequest builds the request message for subject db.<name>.<tag>. The
 // ce-id doubles as Nats-Msg-Id, so a retried publish is deduplicated.
 func NewRequest(subject, id, source, replyTo string, deadline time.Time, data []byte, ref int64) *nats.Msg {
-	idv := []string{id}
-	h := nats.Header{
-		schemas.HeaderSpecVersion: specVersion,
-		schemas.HeaderType:        requestType,
-		schemas.HeaderSource:      {source},
-		schemas.HeaderID:          idv,
-		schemas.HeaderTime:        {time.Now().UTC().Format(time.RFC3339Nano)},
-		schemas.HeaderSubject:     {strconv.FormatInt(ref, 10)},
-		schemas.HeaderContentType: contentJSON,
-		schemas.HeaderReplyTo:     {replyTo},
-		schemas.HeaderMsgID:       idv,
-	}
+	// One backing array for the per-request values, each capped so that
+	// an Add to one header never writes into the next; room in the map
+	// for the deadline and the trace context.
+	v := [...]string{id, source, time.Now().UTC().Format(time.RFC3339Nano), strconv.FormatInt(ref, 10), replyTo, ""}
+	vals := v[:]
+	idv := vals[0:1:1]
+	h := make(nats.Header, 12)
+	h[schemas.HeaderSpecVersion] = specVersion
+	h[schemas.HeaderType] = requestType
+	h[schemas.HeaderSource] = vals[1:2:2]
+	h[schemas.HeaderID] = idv
+	h[schemas.HeaderTime] = vals[2:3:3]
+	h[schemas.HeaderSubject] = vals[3:4:4]
+	h[schemas.HeaderContentType] = contentJSON
+	h[schemas.HeaderReplyTo] = vals[4:5:5]
+	h[schemas.HeaderMsgID] = idv
 	if !deadline.IsZero() {
-		h[schemas.HeaderDeadline] = []string{deadline.UTC().Format(time.RFC3339Nano)}
+		vals[5] = deadline.UTC().Format(time.RFC3339Nano)
+		h[schemas.HeaderDeadline] = vals[5:6:6]
 	}
 	return &nats.Msg{Subject: subject, Header: h, Data: data}
 }
@@ -166,7 +170,7 @@ func (r *Request) check(a *attrs, data []byte) error {
 		}
 		r.Deadline = tm
 	}
-	if err := json.Unmarshal(data, &r.Data); err != nil {
+	if err := schemas.DecodeQueryRequest(data, &r.Data); err != nil {
 		return fmt.Errorf("%w: data: %v", ErrMalformed, err)
 	}
 	if r.Data.QueryRef == 0 && !strings.Contains(string(data), `"query_ref"`) {
@@ -177,14 +181,15 @@ func (r *Request) check(a *attrs, data []byte) error {
 
 // NewReply builds the reply message for a request.
 func NewReply(replyTo, requestID, source string, body []byte) *nats.Msg {
-	h := nats.Header{
-		schemas.HeaderSpecVersion: specVersion,
-		schemas.HeaderType:        resultType,
-		schemas.HeaderSource:      {source},
-		schemas.HeaderID:          {requestID + "-r"},
-		schemas.HeaderRequestID:   {requestID},
-		schemas.HeaderContentType: contentJSON,
-	}
+	v := [...]string{source, requestID + "-r", requestID}
+	vals := v[:]
+	h := make(nats.Header, 8) // room for the trace context
+	h[schemas.HeaderSpecVersion] = specVersion
+	h[schemas.HeaderType] = resultType
+	h[schemas.HeaderSource] = vals[0:1:1]
+	h[schemas.HeaderID] = vals[1:2:2]
+	h[schemas.HeaderRequestID] = vals[2:3:3]
+	h[schemas.HeaderContentType] = contentJSON
 	return &nats.Msg{Subject: replyTo, Header: h, Data: body}
 }
 
