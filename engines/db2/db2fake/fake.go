@@ -36,10 +36,10 @@ type Event struct {
 // through the methods.
 type DB struct {
 	mu       sync.Mutex
-	created  map[string]bool   // tables and indexes by upper-case name
-	triggers map[string]string // by upper-case name, the DDL
-	requests map[string]int64  // dqm_requests
-	items    map[int64]string  // ITEMS (ID, NAME)
+	created  map[string]bool     // tables and indexes by upper-case name
+	triggers map[string]string   // by upper-case name, the DDL
+	requests map[string]*request // dqm_requests
+	items    map[int64]string    // ITEMS (ID, NAME)
 	events   []Event
 	queries  []Query
 	prepared []string
@@ -69,7 +69,7 @@ func Database(name string, queries ...Query) *DB {
 	db, ok := databases[name]
 	if !ok {
 		db = &DB{created: map[string]bool{"ITEMS": true}, triggers: map[string]string{},
-			requests: map[string]int64{}, items: map[int64]string{}}
+			requests: map[string]*request{}, items: map[int64]string{}}
 		databases[name] = db
 	}
 	db.mu.Lock()
@@ -103,13 +103,20 @@ func (db *DB) Triggers() map[string]string {
 	return out
 }
 
+// request is one row of dqm_requests.
+type request struct {
+	ref      int64
+	bodyHash string
+	outcome  any // nil until the write's last statement stores it
+}
+
 // Requests returns the recorded request ids and their refs.
 func (db *DB) Requests() map[string]int64 {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	out := make(map[string]int64, len(db.requests))
 	for k, v := range db.requests {
-		out[k] = v
+		out[k] = v.ref
 	}
 	return out
 }
@@ -289,17 +296,26 @@ func (db *DB) answer(q string, args []driver.Value) (*result, error) {
 			r.rows = append(r.rows, []driver.Value{e.Ref, e.Name, "", e.SQL, nil, nil, nil, nil, e.Queue, e.Public, e.TimeoutMS, e.TTLSec, e.Tables})
 		}
 		return r, nil
-	case strings.HasPrefix(u, "SELECT COUNT(*) FROM DQM_REQUESTS WHERE REQUEST_ID = ?"):
-		n := int32(0)
-		if _, ok := db.requests[str(0)]; ok {
-			n = 1
+	case strings.HasPrefix(u, "SELECT BODY_HASH FROM DQM_REQUESTS WHERE 1 = 0"), strings.HasPrefix(u, "SELECT OUTCOME FROM DQM_REQUESTS WHERE 1 = 0"):
+		return &result{cols: []string{word(q, 1)}, types: []string{"VARCHAR"}}, nil // the columns exist
+	case strings.HasPrefix(u, "SELECT REF, BODY_HASH, OUTCOME FROM DQM_REQUESTS WHERE REQUEST_ID = ?"):
+		r := &result{cols: []string{"REF", "BODY_HASH", "OUTCOME"}, types: []string{"BIGINT", "VARCHAR", "CLOB"}}
+		if rec, ok := db.requests[str(0)]; ok {
+			r.rows = [][]driver.Value{{rec.ref, rec.bodyHash, rec.outcome}}
 		}
-		return &result{cols: []string{"1"}, types: []string{"INTEGER"}, rows: [][]driver.Value{{n}}}, nil
-	case strings.HasPrefix(u, "INSERT INTO DQM_REQUESTS (REQUEST_ID, REF) VALUES (?, ?)"):
+		return r, nil
+	case strings.HasPrefix(u, "INSERT INTO DQM_REQUESTS (REQUEST_ID, REF, BODY_HASH) VALUES (?, ?, ?)"):
 		if _, ok := db.requests[str(0)]; ok {
 			return nil, diag("23505", -803, "SQL0803N  One or more values in the INSERT statement are not valid.")
 		}
-		db.requests[str(0)] = num(1)
+		db.requests[str(0)] = &request{ref: num(1), bodyHash: str(2)}
+		return &result{affected: 1}, nil
+	case strings.HasPrefix(u, "UPDATE DQM_REQUESTS SET OUTCOME = ? WHERE REQUEST_ID = ?"):
+		rec, ok := db.requests[str(1)]
+		if !ok {
+			return &result{}, nil
+		}
+		rec.outcome = args[0]
 		return &result{affected: 1}, nil
 	case strings.HasPrefix(u, "INSERT INTO ITEMS (ID, NAME) VALUES (?, ?)"):
 		id := num(0)
