@@ -20,14 +20,29 @@ type connHolder struct {
 	gen  uint64 // counts the connections set
 }
 
-// use runs fn on the connection, or returns errNoConn.
+// use runs fn on the connection, or returns errNoConn. A connection fn
+// finds dead (engines.IsConnLost) is dropped and closed at once, whoever
+// borrowed it: the health job reconnects on the change instead of at its
+// next ping, and the other jobs do not retry on a dead connection
+// meanwhile.
 func (h *connHolder) use(fn func(engines.Conn) error) error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.conn == nil {
+		h.mu.Unlock()
 		return errNoConn
 	}
-	return fn(h.conn)
+	conn := h.conn
+	err := fn(conn)
+	lost := err != nil && engines.IsConnLost(err)
+	if lost {
+		h.conn = nil
+	}
+	h.mu.Unlock()
+	if lost {
+		conn.Close()
+		h.sig.fire()
+	}
+	return err
 }
 
 // current identifies the connection: 0 when there is none, else a number

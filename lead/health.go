@@ -29,10 +29,18 @@ func (h *health) run(ctx context.Context) error {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
+		// The channel before the state: a drop between them is not missed.
+		changed := h.conn.changed()
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-changed:
+			if h.conn.current() != 0 {
+				continue // a connection was set (by us): nothing to do
+			}
+			// Another job found the connection dead and dropped it.
+			t.Stop()
 		}
 		var err error
 		what := "connect failed"

@@ -109,3 +109,36 @@ func TestHealth(t *testing.T) {
 		t.Fatalf("tables ensured %d times for 2 connections", ensured)
 	}
 }
+
+// TestConnLostByBorrower: a job that finds the connection dead drops it
+// (and closes it) through use, and the health job opens a new one at
+// once, long before its next ping.
+func TestConnLostByBorrower(t *testing.T) {
+	var opens atomic.Int32
+	hold := &connHolder{}
+	h := &health{
+		open:   func(context.Context) (engines.Conn, error) { opens.Add(1); return &fakeConn{}, nil },
+		tables: &fakeTables{}, conn: hold, every: time.Hour,
+		backoff: backoff.Backoff{Min: time.Millisecond, Max: 2 * time.Millisecond},
+		state:   func(string) {}, checked: func(bool) {}, log: quiet(),
+	}
+	runJob(t, h)
+	testutil.Eventually(t, 5*time.Second, "connected", func() bool { return hold.current() != 0 })
+	var dead engines.Conn
+	lost := &engines.DatabaseError{Message: "gone", Err: engines.ErrConnLost}
+	if err := hold.use(func(c engines.Conn) error { dead = c; return lost }); !errors.Is(err, engines.ErrConnLost) {
+		t.Fatalf("use: %v", err)
+	}
+	if !dead.(*fakeConn).closed.Load() {
+		t.Error("the dead connection was not closed")
+	}
+	testutil.Eventually(t, 5*time.Second, "reconnected without waiting for the hourly ping", func() bool {
+		return opens.Load() == 2 && hold.current() != 0
+	})
+	// A statement's own error keeps the connection.
+	gen := hold.current()
+	hold.use(func(engines.Conn) error { return errors.New("syntax") })
+	if hold.current() != gen {
+		t.Error("a statement error dropped the connection")
+	}
+}
