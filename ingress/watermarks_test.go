@@ -18,8 +18,14 @@ import (
 func cachedClient(t *testing.T, opts ...ClientOption) (*Client, *nats.Conn) {
 	t.Helper()
 	ns := testutil.NATS(t)
-	c, err := NewClient(testutil.Connect(t, ns), append([]ClientOption{WithCache(cache.New(0, 0))}, opts...)...)
+	nc := testutil.Connect(t, ns)
+	c, err := NewClient(nc, append([]ClientOption{WithCache(cache.New(0, 0))}, opts...)...)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The invalidation subscription must be at the server before the
+	// other connection publishes, or its first messages reach no one.
+	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
