@@ -74,6 +74,27 @@ func Cluster(t testing.TB, n int) []*natsserver.Server {
 // is starting.
 func ClusterForming(t testing.TB, n int) []*natsserver.Server {
 	t.Helper()
+	// Cluster ports are picked free, then bound by the servers: another
+	// process may take one in between, and a node then never becomes
+	// ready. Such a cluster is shut down and started again on new ports.
+	for attempt := 1; ; attempt++ {
+		servers, ok := startCluster(t, n)
+		if ok {
+			return servers
+		}
+		for _, ns := range servers {
+			ns.Shutdown()
+			ns.WaitForShutdown()
+		}
+		if attempt == 3 {
+			t.Fatal("cluster node not ready (3 attempts)")
+		}
+		t.Logf("cluster node not ready; starting the cluster again (attempt %d)", attempt+1)
+	}
+}
+
+func startCluster(t testing.TB, n int) ([]*natsserver.Server, bool) {
+	t.Helper()
 	ports := make([]int, n)
 	for i := range ports {
 		ports[i] = freePort(t)
@@ -99,11 +120,11 @@ func ClusterForming(t testing.TB, n int) []*natsserver.Server {
 		t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	}
 	for _, ns := range servers {
-		if !ns.ReadyForConnections(10 * time.Second) {
-			t.Fatal("cluster node not ready")
+		if !ns.ReadyForConnections(30 * time.Second) {
+			return servers, false
 		}
 	}
-	return servers
+	return servers, true
 }
 
 // URLs is the client URL list of servers.
