@@ -8,9 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/jsonw"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -68,10 +66,9 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 	}
 	// Validate every entry and find the distinct queries before running any.
 	type job struct {
-		q    *catalog.Query
-		p    schemas.Params
-		vals params.Values
-		res  *schemas.Result
+		v   valid
+		p   schemas.Params
+		res *schemas.Result
 	}
 	var jobs []*job
 	index := make([]int, len(list)) // entry → job
@@ -82,7 +79,7 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 			writeError(w, schemas.Errorf(schemas.CodeBadRequest, fmt.Sprintf("queries[%d]: query_ref is required", i)), db, 0)
 			return
 		}
-		q, vals, err := r.validate(db, *e.QueryRef, e.Params, private)
+		v, err := r.validate(db, *e.QueryRef, e.Params, private)
 		if errors.Is(err, schemas.ErrQueryNotFound) {
 			results[i] = schemas.Failure(db, *e.QueryRef, err)
 			index[i] = -1
@@ -92,12 +89,12 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 			writeError(w, &schemas.Error{Code: schemas.CodeOf(err), Message: fmt.Sprintf("queries[%d]: %v", i, message(err))}, db, *e.QueryRef)
 			return
 		}
-		key := strconv.FormatInt(q.Ref, 10) + canonical(vals)
+		key := strconv.FormatInt(v.q.Ref, 10) + string(v.canon)
 		j, seen := byKey[key]
 		if !seen {
 			j = len(jobs)
 			byKey[key] = j
-			jobs = append(jobs, &job{q: q, p: e.Params, vals: vals})
+			jobs = append(jobs, &job{v: v, p: e.Params})
 		}
 		index[i] = j
 	}
@@ -107,7 +104,7 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 	}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
-		wg.Go(func() { j.res = r.send(req.Context(), db, j.q, j.p, j.vals, "") })
+		wg.Go(func() { j.res = &r.send(req.Context(), db, j.v, j.p, "", "").Result })
 	}
 	wg.Wait()
 	for i := range list {

@@ -1,8 +1,8 @@
 package ingress
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -158,7 +158,15 @@ func (c *Client) deliver(m *nats.Msg) {
 	chs := c.pending[id]
 	delete(c.pending, id)
 	c.mu.Unlock()
-	for _, ch := range chs {
+	for i, ch := range chs {
+		if i > 0 {
+			// Each caller decodes and takes its reply's bytes apart in
+			// place (SplitReply): every one needs a copy of its own.
+			cp := *m
+			cp.Data = bytes.Clone(m.Data)
+			ch <- &cp
+			continue
+		}
 		ch <- m
 	}
 }
@@ -178,13 +186,12 @@ type query struct {
 	// it without decoding them again.
 	canon    string
 	canonSet bool
-}
-
-// validated carries params that REST decoded and checked, as their
-// canonical text; only the adapter uses it (the public client keeps
-// decoding its input).
-func validated(canon string) QueryOption {
-	return func(q *query) { q.canon, q.canonSet = canon, true }
+	// data is the request's data, built by the caller from the canonical
+	// params (REST): published as it is.
+	data []byte
+	// timeout, if set, bounds the query from when it is sent: a cache hit
+	// never starts the timer.
+	timeout time.Duration
 }
 
 // CacheFor lets the client's cache answer the query for ttl (needs
@@ -236,6 +243,14 @@ func (c *Client) Query(ctx context.Context, db string, ref int64, p schemas.Para
 	for _, o := range opts {
 		o(&q)
 	}
+	a, err := c.do(ctx, db, ref, p, q)
+	return &a.Result, err
+}
+
+// do is Query after its options, in its span if tracing is on. The
+// answer's Body is the reply's REST body when a worker's reply carried
+// it, which REST writes as it is.
+func (c *Client) do(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*cache.Answer, error) {
 	if c.tracer != nil {
 		return c.traced(ctx, db, ref, p, q)
 	}
@@ -243,7 +258,7 @@ func (c *Client) Query(ctx context.Context, db string, ref int64, p schemas.Para
 }
 
 // answer is Query after its options: from the cache, or through the queue.
-func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*schemas.Result, error) {
+func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*cache.Answer, error) {
 	if c.cache == nil {
 		return c.query(ctx, db, ref, p, q)
 	}
@@ -257,48 +272,46 @@ func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Par
 			}
 		}
 	}
-	var res *schemas.Result
+	var a *cache.Answer
 	var err error
 	if q.ttl > 0 {
 		canon := q.canon
 		if !q.canonSet {
 			vals, derr := params.Decode(params.Raw(p))
 			if derr != nil {
-				return schemas.Failure(db, ref, derr), derr
+				return &cache.Answer{Result: *schemas.Failure(db, ref, derr)}, derr
 			}
-			canon = canonical(vals)
+			canon = canonical(p, vals)
 		}
 		key := cache.Key(db, ref, canon)
 		c.marks.Expect(db)
-		res = c.cache.Do(ctx, db, key, q.tables, q.ttl, func(ctx context.Context) *schemas.Result {
-			r, _ := c.query(ctx, db, ref, p, q)
-			return r
+		a = c.cache.Do(ctx, db, key, q.tables, q.ttl, func(ctx context.Context) *cache.Answer {
+			a, _ := c.query(ctx, db, ref, p, q)
+			return a
 		})
-		if !res.Success {
+		if res := &a.Result; !res.Success {
 			err = &schemas.Error{Code: res.Error, Message: res.Message}
 		}
 	} else {
-		res, err = c.query(ctx, db, ref, p, q)
+		a, err = c.query(ctx, db, ref, p, q)
 	}
-	if err == nil && res.AffectedRows != nil {
+	if err == nil && a.Result.AffectedRows != nil {
 		for _, t := range q.tables {
 			c.cache.Invalidate(db, t)
 		}
 	}
-	return res, err
+	return a, err
 }
 
-// canonical is a stable text of decoded values (json sorts map keys), so
-// the same params written differently are one query.
-func canonical(v params.Values) string {
-	b, _ := json.Marshal(v)
-	return string(b)
+// canonical is the params' canonical text, so the same params written
+// differently are one query.
+func canonical(p schemas.Params, v params.Values) string {
+	return string(params.AppendCanonical(make([]byte, 0, 64), p, v))
 }
 
-func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*schemas.Result, error) {
-	fail := func(err *schemas.Error) (*schemas.Result, error) {
-		r := schemas.Failure(db, ref, err)
-		return r, err
+func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*cache.Answer, error) {
+	fail := func(err *schemas.Error) (*cache.Answer, error) {
+		return &cache.Answer{Result: *schemas.Failure(db, ref, err)}, err
 	}
 	if q.id == "" {
 		q.id = nuid.Next()
@@ -313,15 +326,22 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	if c.known != nil && !c.known(db) {
 		return fail(errInvalidDatabase(db, nil))
 	}
-	if _, ok := ctx.Deadline(); !ok {
+	if q.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, q.timeout)
+		defer cancel()
+	} else if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
-	data, err := schemas.AppendQueryRequest(make([]byte, 0, 128), ref, p)
-	if err != nil {
-		return fail(schemas.Errorf(schemas.CodeBadRequest, err.Error()))
+	data := q.data
+	if data == nil {
+		var err error
+		if data, err = schemas.AppendQueryRequest(make([]byte, 0, 128), ref, p); err != nil {
+			return fail(schemas.Errorf(schemas.CodeBadRequest, err.Error()))
+		}
 	}
 	ch := make(chan *nats.Msg, 1)
 	c.mu.Lock()
@@ -350,14 +370,19 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	}
 	select {
 	case m := <-ch:
-		var res schemas.Result
-		if err := schemas.DecodeResult(m.Data, &res); err != nil {
+		a := &cache.Answer{}
+		if err := schemas.DecodeResult(m.Data, &a.Result); err != nil {
 			return fail(&schemas.Error{Code: schemas.CodeInternal, Message: "malformed reply", Err: err})
 		}
-		if !res.Success {
-			return &res, &schemas.Error{Code: res.Error, Message: res.Message}
+		// Rows alias m.Data before the status field, which SplitReply
+		// cuts off in place.
+		if body, status, ok := schemas.SplitReply(m.Data); ok && status == a.Result.Status {
+			a.Body = body
 		}
-		return &res, nil
+		if res := &a.Result; !res.Success {
+			return a, &schemas.Error{Code: res.Error, Message: res.Message}
+		}
+		return a, nil
 	case <-ctx.Done():
 		return fail(&schemas.Error{Code: schemas.CodeTimeout, Message: "no reply before the deadline", Err: ctx.Err()})
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
@@ -215,70 +216,80 @@ func (r *REST) query(sc scope) http.HandlerFunc {
 			writeError(w, schemas.Errorf(schemas.CodeBadRequest, "query_ref and database are required"), db, 0)
 			return
 		}
-		var opts []QueryOption
+		id := ""
 		if key != "" {
-			opts = append(opts, RequestID(KeyRequestID(db, who, key)))
+			id = KeyRequestID(db, who, key)
 		}
-		writeResult(w, r.run(req.Context(), db, *body.QueryRef, body.Params, "", private, true, opts...), r.cfg.MaxResponseBytes)
+		writeAnswer(w, r.run(req.Context(), db, *body.QueryRef, body.Params, "", private, true, id), r.cfg.MaxResponseBytes)
 	}
 }
 
 // run validates one query and, if valid, sends it through the queue. tag
 // "" or auto means the catalog entry's queue; private allows entries that
-// are not public; writes is false on the read-only GET path.
-func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string, private, writes bool, opts ...QueryOption) *schemas.Result {
-	q, vals, err := r.validate(db, ref, p, private)
+// are not public; writes is false on the read-only GET path; id is the
+// request id ("": a fresh one).
+func (r *REST) run(ctx context.Context, db string, ref int64, p schemas.Params, tag string, private, writes bool, id string) *cache.Answer {
+	v, err := r.validate(db, ref, p, private)
 	if err != nil {
-		return schemas.Failure(db, ref, err)
+		return &cache.Answer{Result: *schemas.Failure(db, ref, err)}
 	}
-	if q.Writes && !writes {
-		return schemas.Failure(db, ref, schemas.Errorf(schemas.CodeMethod,
-			fmt.Sprintf("query %d modifies data: the GET path is read-only; POST it to /api/conduit/query", ref)))
+	if v.q.Writes && !writes {
+		return &cache.Answer{Result: *schemas.Failure(db, ref, schemas.Errorf(schemas.CodeMethod,
+			fmt.Sprintf("query %d modifies data: the GET path is read-only; POST it to /api/conduit/query", ref)))}
 	}
-	return r.send(ctx, db, q, p, vals, tag, opts...)
+	return r.send(ctx, db, v, p, tag, id)
+}
+
+// valid is a query that passed validate: its entry, and its params'
+// canonical text (params.AppendCanonical), from which both the cache key
+// and the published params are made, so nothing is decoded twice here.
+type valid struct {
+	q     *catalog.Query
+	canon []byte
 }
 
 // validate checks everything that can be checked before queueing.
-func (r *REST) validate(db string, ref int64, p schemas.Params, private bool) (*catalog.Query, params.Values, error) {
+func (r *REST) validate(db string, ref int64, p schemas.Params, private bool) (valid, error) {
 	cat, ok := r.dbs.Catalog(db)
 	if !ok {
-		return nil, nil, schemas.Errorf(schemas.CodeInvalidDatabase, "Invalid database selection")
+		return valid{}, schemas.Errorf(schemas.CodeInvalidDatabase, "Invalid database selection")
 	}
 	if cat == nil {
-		return nil, nil, schemas.Errorf(schemas.CodeUnavailable, "database "+db+" is not ready")
+		return valid{}, schemas.Errorf(schemas.CodeUnavailable, "database "+db+" is not ready")
 	}
 	q, ok := cat.Lookup(ref)
 	if !ok || !(q.Public || private) {
-		return nil, nil, schemas.Errorf(schemas.CodeQueryNotFound, "queryref not found or not public")
+		return valid{}, schemas.Errorf(schemas.CodeQueryNotFound, "queryref not found or not public")
 	}
 	vals, err := params.Decode(params.Raw(p))
 	if err == nil {
 		err = vals.Check(q.Template)
 	}
-	return q, vals, err
+	if err != nil {
+		return valid{}, err
+	}
+	return valid{q: q, canon: params.AppendCanonical(make([]byte, 0, 64), p, vals)}, nil
 }
 
-func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.Params, vals params.Values, tag string, extra ...QueryOption) *schemas.Result {
+// send runs a validated query: from the instance cache when its entry is
+// a cache-tag entry with a TTL, else through the queue. Both rules come
+// from the instance's own catalog: its client needs no KV watch
+// (catalogkv.go). The request's data is built from the canonical params;
+// the answer keeps the reply's bytes for writeAnswer.
+func (r *REST) send(ctx context.Context, db string, v valid, p schemas.Params, tag string, id string) *cache.Answer {
+	q := v.q
 	if tag == "" || tag == "auto" {
 		tag = q.Queue
 	}
-	ctx, cancel := context.WithTimeout(ctx, q.Timeout+r.cfg.QueueGrace)
-	defer cancel()
-	// Both rules from the instance's own catalog: its client needs no KV
-	// watch (catalogkv.go).
-	ttl := time.Duration(0)
+	qo := query{tag: tag, id: id, tables: q.Tables, tablesSet: true, ttlSet: true,
+		timeout: q.Timeout + r.cfg.QueueGrace,
+		data:    schemas.AppendQueryRequestParams(make([]byte, 0, 32+len(v.canon)), q.Ref, v.canon)}
 	if q.Queue == schemas.TagCache && q.CacheTTLS > 0 {
-		ttl = time.Duration(q.CacheTTLS) * time.Second
+		qo.ttl = time.Duration(q.CacheTTLS) * time.Second
+		qo.canon, qo.canonSet = string(v.canon), true
 	}
-	opts := []QueryOption{Queue(tag), Tables(q.Tables...), CacheFor(ttl)}
-	if ttl > 0 {
-		// Validated once: the cache key comes from the values validate
-		// decoded.
-		opts = append(opts, validated(canonical(vals)))
-	}
-	opts = append(opts, extra...)
-	res, _ := r.client.Query(ctx, db, q.Ref, p, opts...)
-	return res
+	a, _ := r.client.do(ctx, db, q.Ref, p, qo)
+	return a
 }
 
 func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {
@@ -300,7 +311,7 @@ func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	writeResult(w, r.run(req.Context(), db, ref, p, tag, false, false), r.cfg.MaxResponseBytes)
+	writeAnswer(w, r.run(req.Context(), db, ref, p, tag, false, false, ""), r.cfg.MaxResponseBytes)
 }
 
 func (r *REST) status(w http.ResponseWriter, req *http.Request) {
@@ -377,6 +388,41 @@ func writeError(w http.ResponseWriter, err error, db string, ref int64) {
 	}
 	writeResult(w, schemas.Failure(db, ref, err), 0)
 }
+
+// writeAnswer writes one query's answer: the reply's own bytes when it
+// has them (a cache hit's with its cached fields put in), else the
+// encoded result.
+func writeAnswer(w http.ResponseWriter, a *cache.Answer, limit int64) {
+	res := &a.Result
+	if a.Body == nil || !res.Success {
+		writeResult(w, res, limit)
+		return
+	}
+	b := a.Body
+	if res.Cached {
+		var ok bool
+		if b, ok = schemas.AppendCachedBody(make([]byte, 0, len(b)+32), b, res.CacheAgeMS); !ok {
+			writeResult(w, res, limit)
+			return
+		}
+	}
+	if limit > 0 && int64(len(b)) > limit {
+		writeResult(w, res, limit) // the 413
+		return
+	}
+	status := res.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h := w.Header()
+	h["Content-Type"] = contentJSON
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// contentJSON is the Content-Type of every body, shared: net/http only
+// reads it.
+var contentJSON = []string{"application/json"}
 
 // writeResult writes one query's body with its status; the status field
 // itself belongs to replies and batch entries, not to the single body. A

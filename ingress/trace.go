@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -21,22 +22,21 @@ func WithTracer(t trace.Tracer) ClientOption { return func(c *Client) { c.tracer
 
 // traced is Query inside its span: a producer span whose context the
 // request carries, so the worker's spans are its children.
-func (c *Client) traced(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*schemas.Result, error) {
+func (c *Client) traced(ctx context.Context, db string, ref int64, p schemas.Params, q query) (*cache.Answer, error) {
 	ctx, span := c.tracer.Start(ctx, "dqm.query", trace.WithSpanKind(trace.SpanKindProducer))
 	defer span.End()
-	res, err := c.answer(ctx, db, ref, p, q)
+	a, err := c.answer(ctx, db, ref, p, q)
+	res := &a.Result
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("messaging.system", "nats"),
 			attribute.String("messaging.destination.name", schemas.RequestSubject(db, q.tag)),
 			attribute.String("dqm.database", db), attribute.Int64("dqm.query_ref", ref), attribute.String("dqm.queue", q.tag))
-		if res != nil {
-			span.SetAttributes(attribute.Bool("dqm.cached", res.Cached), attribute.Bool("dqm.success", res.Success))
-		}
+		span.SetAttributes(attribute.Bool("dqm.cached", res.Cached), attribute.Bool("dqm.success", res.Success))
 		if err != nil {
 			span.SetStatus(codes.Error, err.Error())
 		}
 	}
-	return res, err
+	return a, err
 }
 
 // TraceHTTP wraps the REST adapter: it reads the W3C traceparent and

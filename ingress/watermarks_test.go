@@ -33,8 +33,8 @@ func cachedClient(t *testing.T, opts ...ClientOption) (*Client, *nats.Conn) {
 }
 
 func fillEntry(c *Client, db string, ref int64) {
-	c.cache.Do(context.Background(), db, cache.Key(db, ref, ""), []string{"t"}, time.Minute, func(context.Context) *schemas.Result {
-		return &schemas.Result{Success: true, Rows: []byte(`[]`)}
+	c.cache.Do(context.Background(), db, cache.Key(db, ref, ""), []string{"t"}, time.Minute, func(context.Context) *cache.Answer {
+		return &cache.Answer{Result: schemas.Result{Success: true, Rows: []byte(`[]`)}}
 	})
 }
 

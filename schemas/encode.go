@@ -26,6 +26,19 @@ func AppendQueryRequest(b []byte, ref int64, p Params) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// AppendQueryRequestParams appends the data of a request whose params
+// are already JSON (params.AppendCanonical's, validated), without
+// re-encoding them.
+func AppendQueryRequestParams(b []byte, ref int64, params []byte) []byte {
+	b = append(b, `{"query_ref":`...)
+	b = strconv.AppendInt(b, ref, 10)
+	if len(params) > 2 { // not {}
+		b = append(b, `,"params":`...)
+		b = append(b, params...)
+	}
+	return append(b, '}')
+}
+
 func appendParams(b []byte, p Params) ([]byte, bool) {
 	var buf [8]string
 	groups := sortedKeys(buf[:0], p)

@@ -42,10 +42,18 @@ type Cache struct {
 	OnEvent func(db, event string) // hit, miss, eviction, invalidation (for metrics)
 }
 
+// Answer is what the cache holds for a key: the result and, when the
+// filler had them, the REST body's bytes it came from (AppendJSON's, no
+// status, "cached":false), so a hit is written without encoding.
+type Answer struct {
+	Result schemas.Result
+	Body   []byte
+}
+
 type entry struct {
 	key     string
 	db      string
-	res     schemas.Result
+	ans     Answer
 	tables  []string
 	stored  time.Time
 	expires time.Time
@@ -69,17 +77,18 @@ func Key(db string, ref int64, canonicalParams string) string {
 
 // Do returns the cached result for key, or runs fill once for all
 // concurrent callers of the key and caches a successful result for ttl.
-// The result's Cached and CacheAgeMS say where it came from. tables are
-// what the query reads, for invalidation.
+// The result's Cached and CacheAgeMS say where it came from (Body is the
+// stored one either way). tables are what the query reads, for
+// invalidation.
 func (c *Cache) Do(ctx context.Context, db, key string, tables []string, ttl time.Duration,
-	fill func(context.Context) *schemas.Result) *schemas.Result {
-	if res, ok := c.get(db, key); ok {
-		return res
+	fill func(context.Context) *Answer) *Answer {
+	if a, ok := c.get(db, key); ok {
+		return a
 	}
 	v, _, _ := c.group.Do(key, func() (any, error) {
 		// A caller that waited on an earlier flight may find it filled.
-		if res, ok := c.peek(key); ok {
-			return res, nil
+		if a, ok := c.peek(key); ok {
+			return a, nil
 		}
 		before := c.versions(db, tables)
 		// The flight is shared: one caller giving up must not fail the
@@ -90,20 +99,20 @@ func (c *Cache) Do(ctx context.Context, db, key string, tables []string, ttl tim
 			fctx, cancel = context.WithDeadline(fctx, d)
 			defer cancel()
 		}
-		res := fill(fctx)
-		if res != nil && res.Success {
-			c.put(db, key, tables, ttl, res, before)
+		a := fill(fctx)
+		if a != nil && a.Result.Success {
+			c.put(db, key, tables, ttl, a, before)
 		}
-		return res, nil
+		return a, nil
 	})
-	res := *v.(*schemas.Result)
-	return &res
+	a := *v.(*Answer)
+	return &a
 }
 
-func (c *Cache) get(db, key string) (*schemas.Result, bool) {
+func (c *Cache) get(db, key string) (*Answer, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	res, ok := c.lookup(key)
+	a, ok := c.lookup(key)
 	if ok {
 		c.stats.Hits++
 		c.event(db, "hit")
@@ -111,16 +120,16 @@ func (c *Cache) get(db, key string) (*schemas.Result, bool) {
 		c.stats.Misses++
 		c.event(db, "miss")
 	}
-	return res, ok
+	return a, ok
 }
 
-func (c *Cache) peek(key string) (*schemas.Result, bool) {
+func (c *Cache) peek(key string) (*Answer, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lookup(key)
 }
 
-func (c *Cache) lookup(key string) (*schemas.Result, bool) {
+func (c *Cache) lookup(key string) (*Answer, bool) {
 	el, ok := c.items[key]
 	if !ok {
 		return nil, false
@@ -132,10 +141,10 @@ func (c *Cache) lookup(key string) (*schemas.Result, bool) {
 		return nil, false
 	}
 	c.ll.MoveToFront(el)
-	res := e.res
-	res.Cached = true
-	res.CacheAgeMS = now.Sub(e.stored).Milliseconds()
-	return &res, true
+	a := e.ans
+	a.Result.Cached = true
+	a.Result.CacheAgeMS = now.Sub(e.stored).Milliseconds()
+	return &a, true
 }
 
 // versions snapshots the invalidation counts of tables and the epoch.
@@ -150,7 +159,7 @@ func (c *Cache) versions(db string, tables []string) []uint64 {
 	return v
 }
 
-func (c *Cache) put(db, key string, tables []string, ttl time.Duration, res *schemas.Result, before []uint64) {
+func (c *Cache) put(db, key string, tables []string, ttl time.Duration, a *Answer, before []uint64) {
 	if ttl <= 0 {
 		return
 	}
@@ -168,8 +177,8 @@ func (c *Cache) put(db, key string, tables []string, ttl time.Duration, res *sch
 		c.remove(el)
 	}
 	now := c.now()
-	e := &entry{key: key, db: db, res: *res, tables: tables, stored: now, expires: now.Add(ttl),
-		size: int64(len(res.Rows) + len(key) + 256)}
+	e := &entry{key: key, db: db, ans: *a, tables: tables, stored: now, expires: now.Add(ttl),
+		size: int64(max(len(a.Result.Rows), len(a.Body)) + len(key) + 256)}
 	c.items[key] = c.ll.PushFront(e)
 	c.bytes += e.size
 	for _, t := range tables {

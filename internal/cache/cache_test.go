@@ -11,12 +11,12 @@ import (
 	"github.com/dqmhq/dqm/schemas"
 )
 
-func result(rows string) *schemas.Result {
-	return &schemas.Result{Success: true, Rows: []byte(rows), RowCount: 1}
+func result(rows string) *Answer {
+	return &Answer{Result: schemas.Result{Success: true, Rows: []byte(rows), RowCount: 1}}
 }
 
-func fillWith(rows string, calls *atomic.Int32) func(context.Context) *schemas.Result {
-	return func(context.Context) *schemas.Result {
+func fillWith(rows string, calls *atomic.Int32) func(context.Context) *Answer {
+	return func(context.Context) *Answer {
 		if calls != nil {
 			calls.Add(1)
 		}
@@ -31,17 +31,17 @@ func TestHitMissAndTTL(t *testing.T) {
 	ctx := context.Background()
 	var calls atomic.Int32
 	r := c.Do(ctx, "db", "k", []string{"t"}, time.Minute, fillWith(`[1]`, &calls))
-	if r.Cached || calls.Load() != 1 {
+	if r.Result.Cached || calls.Load() != 1 {
 		t.Fatalf("first call: %+v", r)
 	}
 	now = now.Add(59 * time.Second)
 	r = c.Do(ctx, "db", "k", []string{"t"}, time.Minute, fillWith(`[2]`, &calls))
-	if !r.Cached || string(r.Rows) != `[1]` || r.CacheAgeMS != 59000 || calls.Load() != 1 {
+	if !r.Result.Cached || string(r.Result.Rows) != `[1]` || r.Result.CacheAgeMS != 59000 || calls.Load() != 1 {
 		t.Fatalf("within TTL: %+v", r)
 	}
 	now = now.Add(time.Second)
 	r = c.Do(ctx, "db", "k", []string{"t"}, time.Minute, fillWith(`[3]`, &calls))
-	if r.Cached || string(r.Rows) != `[3]` {
+	if r.Result.Cached || string(r.Result.Rows) != `[3]` {
 		t.Fatalf("after TTL: %+v", r)
 	}
 	if s := c.Stats(); s.Hits != 1 || s.Misses != 2 || s.Entries != 1 {
@@ -52,9 +52,9 @@ func TestHitMissAndTTL(t *testing.T) {
 func TestFailuresAreNotCached(t *testing.T) {
 	c := New(0, 0)
 	var calls atomic.Int32
-	fail := func(context.Context) *schemas.Result {
+	fail := func(context.Context) *Answer {
 		calls.Add(1)
-		return &schemas.Result{Error: schemas.CodeTimeout}
+		return &Answer{Result: schemas.Result{Error: schemas.CodeTimeout}}
 	}
 	c.Do(context.Background(), "db", "k", nil, time.Minute, fail)
 	c.Do(context.Background(), "db", "k", nil, time.Minute, fail)
@@ -98,7 +98,7 @@ func TestSingleflight(t *testing.T) {
 	c := New(0, 0)
 	var calls atomic.Int32
 	release := make(chan struct{})
-	fill := func(context.Context) *schemas.Result {
+	fill := func(context.Context) *Answer {
 		calls.Add(1)
 		<-release
 		return result(`[42]`)
@@ -109,8 +109,8 @@ func TestSingleflight(t *testing.T) {
 	for range 100 {
 		wg.Go(func() {
 			entered.Done()
-			if r := c.Do(context.Background(), "db", "k", nil, time.Minute, fill); string(r.Rows) != `[42]` {
-				t.Errorf("rows %s", r.Rows)
+			if r := c.Do(context.Background(), "db", "k", nil, time.Minute, fill); string(r.Result.Rows) != `[42]` {
+				t.Errorf("rows %s", r.Result.Rows)
 			}
 		})
 	}
@@ -147,17 +147,17 @@ func TestInvalidate(t *testing.T) {
 func TestFillRacingInvalidation(t *testing.T) {
 	c := New(0, 0)
 	ctx := context.Background()
-	r := c.Do(ctx, "db", "k", []string{"t"}, time.Minute, func(context.Context) *schemas.Result {
+	r := c.Do(ctx, "db", "k", []string{"t"}, time.Minute, func(context.Context) *Answer {
 		c.Invalidate("db", "t") // the write commits while the query runs
 		return result(`[old]`)
 	})
-	if string(r.Rows) != `[old]` {
+	if string(r.Result.Rows) != `[old]` {
 		t.Fatal(r)
 	}
 	if _, ok := c.peek("k"); ok {
 		t.Fatal("a result that raced an invalidation was cached")
 	}
-	c.Do(ctx, "db", "k", []string{"t"}, time.Minute, func(context.Context) *schemas.Result {
+	c.Do(ctx, "db", "k", []string{"t"}, time.Minute, func(context.Context) *Answer {
 		c.Clear()
 		return result(`[old]`)
 	})
@@ -173,7 +173,7 @@ func TestFillKeepsDeadlineNotCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	deadline, _ := ctx.Deadline()
 	cancel()
-	c.Do(ctx, "db", "k", nil, time.Minute, func(fctx context.Context) *schemas.Result {
+	c.Do(ctx, "db", "k", nil, time.Minute, func(fctx context.Context) *Answer {
 		if fctx.Err() != nil {
 			t.Error("the fill saw its caller's cancellation")
 		}

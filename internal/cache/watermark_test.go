@@ -5,8 +5,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/dqmhq/dqm/schemas"
 )
 
 // TestWatermarks: the gap detector, message by message, on a fake clock.
@@ -88,7 +86,7 @@ func TestDropDatabase(t *testing.T) {
 	c.Do(ctx, "a", Key("a", 1, ""), []string{"t"}, time.Minute, fillWith(`[1]`, nil))
 	c.Do(ctx, "a", Key("a", 2, ""), nil, time.Minute, fillWith(`[1]`, nil))
 	c.Do(ctx, "b", Key("b", 1, ""), []string{"t"}, time.Minute, fillWith(`[1]`, nil))
-	c.Do(ctx, "a", Key("a", 3, ""), nil, time.Minute, func(context.Context) *schemas.Result {
+	c.Do(ctx, "a", Key("a", 3, ""), nil, time.Minute, func(context.Context) *Answer {
 		if n := c.DropDatabase("a"); n != 2 {
 			t.Errorf("dropped %d", n)
 		}

@@ -1,5 +1,7 @@
 package server
 
+import "net/http"
+
 // Kill stops the instance the way a crash would: the NATS connection goes
 // first (no drain, no lease release, no acks), then everything else.
 func (s *Server) Kill() {
@@ -12,3 +14,6 @@ func (s *Server) Kill() {
 		s.close()
 	})
 }
+
+// Handler is the instance's whole HTTP handler, middleware included.
+func (s *Server) Handler() http.Handler { return s.http.Handler }
