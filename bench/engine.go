@@ -54,7 +54,7 @@ func (b *bench) engine(ctx context.Context, name string) error {
 	}
 
 	var targets []*target
-	for _, m := range o.modes {
+	for _, m := range b.targetModes() {
 		t, err := b.startTarget(ctx, m, fx)
 		if err != nil {
 			// The other paths are still worth measuring.
@@ -68,7 +68,7 @@ func (b *bench) engine(ctx context.Context, name string) error {
 		targets = append(targets, t)
 	}
 
-	for _, q := range []string{qPoint, qRange} {
+	for _, q := range o.queries {
 		for _, c := range o.conc {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -117,20 +117,13 @@ func (b *bench) engine(ctx context.Context, name string) error {
 					dq(pathREST, restOp(newHC(), t.url, q, restBodies(q, refOf(q, false)), c)),
 					dq(pathRESTCached, restOp(newHC(), t.url, q, restBodies(q, refOf(q, true)), c)))
 			}
-			b.measureAll(ctx, scs)
+			b.measureAll(ctx, o.selected(scs))
 			for _, hc := range hcs {
 				hc.CloseIdleConnections()
 			}
 		}
 	}
-	if o.soak > 0 && !b.soaked && len(targets) > 0 {
-		b.soaked = true
-		for _, t := range targets {
-			hc := httpClient(o.maxC)
-			b.soak(ctx, name, t, restOp(hc, t.url, qPoint, restBodies(qPoint, refPoint), o.maxC))
-			hc.CloseIdleConnections()
-		}
-	}
+	b.afterRows(ctx, name, targets)
 	return nil
 }
 

@@ -35,9 +35,17 @@
 // percentiles, each row has CPU time and heap allocations per request,
 // which vary far less than throughput, and the dqm rows the resident set
 // size (VmRSS) of the process holding dqm before, during (peak) and after.
-// -soak runs the REST point path for a long time and reports each window
-// (in the report and in results-soak.json next to results.json), so that
-// a decay of throughput or a growth of RSS shows. With -profile-dir, each
+// -paths and -queries pick the rows measured (a ratio whose baseline row
+// is left out stays empty). -mem-requests N runs N point requests on each
+// of rest, rest_cached, client and client_cached after the first engine's
+// rows, one path at a time, and reports RSS before, at the peak, at the
+// end, after -mem-idle and (in-process) after debug.FreeOSMemory, heap in
+// use, goroutines and the throughput of the first vs the last tenth of
+// the requests (results-mem.json). -soak runs the REST point paths (rest
+// and rest_cached, one window each in turn) for a long time and reports
+// each window (in the report and in results-soak.json next to
+// results.json), so that a decay of throughput or a growth of RSS shows.
+// With -profile-dir, each
 // in-process dqm row gets one more run under the CPU profiler, with the
 // allocation profile written before and after it:
 //
@@ -51,7 +59,9 @@
 //	go run ./bench -out bench/REPORT.md -json bench/results.json
 //	    [-n 5000 | -duration 3s] [-concurrency 1,8,32] [-runs 3]
 //	    [-engines sqlite,postgres,mysql] [-workers 4] [-mode inprocess|external|both | -external]
-//	    [-soak 5m [-soak-window 30s]] [-profile-dir bench/profiles] [-quick]
+//	    [-paths rest,rest_cached,...] [-queries point,range]
+//	    [-mem-requests 1000000 [-mem-idle 30s]] [-soak 5m [-soak-window 30s]]
+//	    [-profile-dir bench/profiles] [-quick]
 package main
 
 import (
@@ -105,6 +115,8 @@ type options struct {
 	soakWindow time.Duration
 	profileDir string
 	maxC       int
+	filters    // -paths, -queries
+	memOptions // -mem-requests, -mem-idle
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -124,13 +136,21 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&mode, "mode", modeInProcess, "where dqm runs: inprocess, external (a `dqm serve` process) or both")
 	external := fs.Bool("external", false, "short for -mode both")
 	fs.BoolVar(&o.baselines, "baselines", true, "also measure NATS with no database (report only)")
-	fs.DurationVar(&o.soak, "soak", 0, "after the first engine, run its REST point path for this long (e.g. 5m) and report each window")
+	fs.DurationVar(&o.soak, "soak", 0, "after the first engine, run its REST point paths (rest, rest_cached: one window each in turn) for this long (e.g. 5m) and report each window")
 	fs.DurationVar(&o.soakWindow, "soak-window", 30*time.Second, "window of the -soak report")
 	var syncs string
 	fs.StringVar(&syncs, "sync", "1s,always", "fsync policies (nats.sync) to compare on the first engine's client point path; empty: none")
 	fs.StringVar(&o.profileDir, "profile-dir", "", "write CPU and allocation profiles of each in-process dqm row into this directory")
 	fs.BoolVar(&o.quick, "quick", false, "smoke run: few requests, one run")
+	o.filters.register(fs)
+	o.memOptions.register(fs)
 	if err := fs.Parse(args[1:]); err != nil {
+		return nil, err
+	}
+	if err := o.filters.parse(); err != nil {
+		return nil, err
+	}
+	if err := o.memOptions.check(); err != nil {
 		return nil, err
 	}
 	for e := range strings.SplitSeq(engines, ",") {
@@ -280,6 +300,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if len(rep.soak) > 0 {
 			if err := writeJSON(strings.TrimSuffix(o.jsonOut, ".json")+"-soak.json", rep.soak); err != nil {
+				fmt.Fprintln(stderr, err)
+				return 1
+			}
+		}
+		if len(rep.mem) > 0 {
+			if err := writeJSON(strings.TrimSuffix(o.jsonOut, ".json")+"-mem.json", rep.mem); err != nil {
 				fmt.Fprintln(stderr, err)
 				return 1
 			}

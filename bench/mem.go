@@ -104,30 +104,55 @@ type soakWindow struct {
 	Concurrency int     `json:"concurrency"`
 	StartS      float64 `json:"start_s"`
 	OpsPerSec   float64 `json:"ops_per_sec"`
-	P50us       float64 `json:"p50_us"`
-	P99us       float64 `json:"p99_us"`
-	Errors      int     `json:"errors"`
-	RSSKB       int64   `json:"rss_kb"`
-	RSSPeakKB   int64   `json:"rss_peak_kb"`
+	// ThroughputDecay is ops_per_sec ÷ that of the first window of the
+	// same mode and path: the last window's is the soak's decay.
+	ThroughputDecay float64 `json:"throughput_decay"`
+	P50us           float64 `json:"p50_us"`
+	P99us           float64 `json:"p99_us"`
+	Errors          int     `json:"errors"`
+	RSSKB           int64   `json:"rss_kb"`
+	RSSPeakKB       int64   `json:"rss_peak_kb"`
 }
 
-// soak runs fn for -soak at the highest concurrency and records one
-// window of throughput and RSS every -soak-window.
-func (b *bench) soak(ctx context.Context, engine string, t *target, fn op) {
+// soakPath is a path of the soak and its request.
+type soakPath struct {
+	path string
+	fn   op
+}
+
+// soak runs paths for -soak at the highest concurrency, one -soak-window
+// each in turn (rest, rest_cached, rest, ...), so that each path gets
+// every other window of the same stretch of time, and records each
+// window's throughput and RSS.
+func (b *bench) soak(ctx context.Context, engine string, t *target, paths []soakPath) {
 	c := b.o.maxC
-	fmt.Fprintf(b.progress, "%6.1fs soak: %s %s rest point c=%d for %s\n", time.Since(b.started).Seconds(), engine, t.mode, c, b.o.soak)
+	var names []string
+	for _, p := range paths {
+		names = append(names, p.path)
+	}
+	fmt.Fprintf(b.progress, "%6.1fs soak: %s %s %s point c=%d for %s, alternating %s windows\n",
+		time.Since(b.started).Seconds(), engine, t.mode, strings.Join(names, "/"), c, b.o.soak, b.o.soakWindow)
+	first := map[string]float64{}
 	start := time.Now()
-	for ctx.Err() == nil && time.Since(start) < b.o.soak {
+	for k := 0; ctx.Err() == nil && time.Since(start) < b.o.soak; k++ {
+		p := paths[k%len(paths)]
 		at := time.Since(start)
 		d := min(b.o.soakWindow, b.o.soak-at)
 		watch := watchRSS(t.pid)
-		st := load(ctx, 0, d, c, fn)
+		st := load(ctx, 0, d, c, p.fn)
 		peak := watch.stop()
-		w := soakWindow{Engine: engine, Mode: t.mode, Path: pathREST, Query: qPoint, Concurrency: c,
+		rss := rssKB(t.pid)
+		w := soakWindow{Engine: engine, Mode: t.mode, Path: p.path, Query: qPoint, Concurrency: c,
 			StartS: round(at.Seconds(), 1), OpsPerSec: round(st.rps(), 1), P50us: micros(st.p50), P99us: micros(st.p99),
-			Errors: st.errors, RSSKB: rssKB(t.pid), RSSPeakKB: peak}
+			Errors: st.errors, RSSKB: rss, RSSPeakKB: max(peak, rss)}
+		if _, ok := first[p.path]; !ok {
+			first[p.path] = w.OpsPerSec
+		}
+		if f := first[p.path]; f > 0 {
+			w.ThroughputDecay = round(w.OpsPerSec/f, 3)
+		}
 		b.rep.soak = append(b.rep.soak, w)
-		fmt.Fprintf(b.progress, "  soak %6.0fs  %8.0f req/s  p50 %s  p99 %s  RSS %d KiB (peak %d)  %d errors\n",
-			w.StartS, w.OpsPerSec, us(st.p50), us(st.p99), w.RSSKB, w.RSSPeakKB, st.errors)
+		fmt.Fprintf(b.progress, "  soak %6.0fs %-12s %8.0f req/s (%.2f× first)  p50 %s  p99 %s  RSS %d KiB (peak %d)  %d errors\n",
+			w.StartS, w.Path, w.OpsPerSec, w.ThroughputDecay, us(st.p50), us(st.p99), w.RSSKB, w.RSSPeakKB, st.errors)
 	}
 }

@@ -108,6 +108,7 @@ type report struct {
 	date    time.Time
 	results []result
 	soak    []soakWindow
+	mem     []memRun
 	syncs   []syncRow
 	skipped []string
 	notes   []string
@@ -200,7 +201,9 @@ func (r *report) markdown(rows []row) string {
 	fmt.Fprintf(&b, "- modes: %s; dqm's fast queue has min = max = %d workers, the ideal loop %d responders\n", strings.Join(o.modes, ", "), o.workers, o.workers)
 	b.WriteString("- paths: direct = the raw driver; ideal = JetStream publish → pull → the same driver → reply, no dqm code; ideal_http = ideal behind a minimal net/http handler; http_floor = a net/http handler writing a fixed reply; client / client_cached = dqm's Go client, uncached / near-cache hits; rest / rest_cached = POST /api/conduit/query, uncached / instance-cache hits. The HTTP rows share one client and server configuration. direct, ideal, ideal_http and http_floor run in the bench process; external dqm rows are compared with them too\n")
 	b.WriteString("- CPU/op: user + system CPU per request of the bench process (load generator, NATS, in-process dqm; the database only for SQLite) plus, for external rows, the dqm process; allocs/op: the bench process's heap allocations per request (not shown for external rows)\n")
-	b.WriteString("- point: `SELECT numbers FROM numbers WHERE numbers = :N`, N spread over 0..9999; range: `... WHERE numbers >= 500 AND numbers <= 600` (101 rows)\n\n")
+	b.WriteString("- point: `SELECT numbers FROM numbers WHERE numbers = :N`, N spread over 0..9999; range: `... WHERE numbers >= 500 AND numbers <= 600` (101 rows)\n")
+	r.guide(&b)
+	b.WriteString("\n")
 	if o.quick {
 		b.WriteString("**Quick (smoke) run: numbers are not meaningful.**\n\n")
 	}
@@ -250,6 +253,7 @@ func (r *report) markdown(rows []row) string {
 	}
 
 	r.memory(&b, rows)
+	r.memTable(&b)
 	r.soakTable(&b)
 	r.syncTable(&b)
 	r.baselines(&b)
@@ -353,10 +357,42 @@ func (r *report) soakTable(b *strings.Builder) {
 		return
 	}
 	w0 := r.soak[0]
-	fmt.Fprintf(b, "## Soak: %s, rest point query, c = %d, %s in %s windows\n\n", w0.Engine, w0.Concurrency, r.o.soak, r.o.soakWindow)
-	b.WriteString("| mode | from s | ops/s | p50 µs | p99 µs | RSS MiB | peak MiB | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	// The mode and path pairs, in the order of their first windows.
+	type key struct{ mode, path string }
+	var keys []key
+	var paths []string
 	for _, w := range r.soak {
-		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f | %d |\n", w.Mode, w.StartS, w.OpsPerSec, w.P50us, w.P99us, mib(w.RSSKB), mib(w.RSSPeakKB), w.Errors)
+		if k := (key{w.Mode, w.Path}); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+		if !slices.Contains(paths, w.Path) {
+			paths = append(paths, w.Path)
+		}
+	}
+	turn := ""
+	if len(paths) > 1 {
+		turn = ", one window each in turn"
+	}
+	fmt.Fprintf(b, "## Soak: %s, %s point query, c = %d, %s in %s windows%s\n\n", w0.Engine, strings.Join(paths, " and "), w0.Concurrency, r.o.soak, r.o.soakWindow, turn)
+	b.WriteString("| mode | path | from s | ops/s | ÷ first | p50 µs | p99 µs | RSS MiB | peak MiB | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, w := range r.soak {
+		fmt.Fprintf(b, "| %s | %s | %.0f | %.0f | %.2f× | %.0f | %.0f | %.1f | %.1f | %d |\n", w.Mode, w.Path, w.StartS, w.OpsPerSec, w.ThroughputDecay, w.P50us, w.P99us, mib(w.RSSKB), mib(w.RSSPeakKB), w.Errors)
+	}
+	b.WriteString("\n")
+	for _, k := range keys {
+		var first, last soakWindow
+		n := 0
+		for _, w := range r.soak {
+			if w.Mode == k.mode && w.Path == k.path {
+				if n == 0 {
+					first = w
+				}
+				last = w
+				n++
+			}
+		}
+		fmt.Fprintf(b, "- %s, %s (%d windows): throughput last window ÷ first window = %.2f×; RSS first → last %.1f → %.1f MiB\n",
+			k.path, k.mode, n, last.ThroughputDecay, mib(first.RSSKB), mib(last.RSSKB))
 	}
 	b.WriteString("\n")
 }
