@@ -90,12 +90,13 @@ func (b *bench) engine(ctx context.Context, name string) error {
 			if loop != nil {
 				res := row(pathIdeal, modeInProcess)
 				res.workers = o.workers
-				scs = append(scs, scenario{res: res, fn: loop.op(idealData(q))})
+				scs = append(scs, scenario{res: res, fn: loop.op(idealData(q)), profile: fmt.Sprintf("%s-%s-%s-c%d", name, q, pathIdeal, c)})
 			}
 			if idealURL != "" {
 				res := row(pathIdealHTTP, modeInProcess)
 				res.workers = o.workers
-				scs = append(scs, scenario{res: res, fn: restOp(newHC(), idealURL, q, restBodies(q, refOf(q, false)), c)})
+				scs = append(scs, scenario{res: res, fn: restOp(newHC(), idealURL, q, restBodies(q, refOf(q, false)), c),
+					profile: fmt.Sprintf("%s-%s-%s-c%d", name, q, pathIdealHTTP, c)})
 			}
 			if floorURL != "" {
 				scs = append(scs, scenario{res: row(pathFloor, modeInProcess), fn: restOp(newHC(), floorURL+"/"+q, q, restBodies(q, refOf(q, false)), c)})

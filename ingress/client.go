@@ -99,7 +99,7 @@ func WithDatabases(known func(db string) bool) ClientOption {
 
 // NewClient returns a client using nc.
 func NewClient(nc *nats.Conn, opts ...ClientOption) (*Client, error) {
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncTimeout(publishAttempt))
 	if err != nil {
 		return nil, err
 	}
@@ -418,9 +418,10 @@ const publishAttempt = 2 * time.Second
 func (c *Client) publish(ctx context.Context, db string, msg *nats.Msg, replied <-chan *nats.Msg) (*nats.Msg, *schemas.Error) {
 	b := backoff.Backoff{Min: 20 * time.Millisecond, Max: time.Second}
 	for first := true; ; first = false {
-		actx, cancel := context.WithTimeout(ctx, publishAttempt)
-		ack, err := c.js.PublishMsg(actx, msg)
-		cancel()
+		ack, reply, err := c.publishOnce(ctx, msg, replied)
+		if reply != nil {
+			return reply, nil
+		}
 		if err == nil && first && ack.Duplicate {
 			// JetStream still remembers this id from an earlier call (a
 			// caller's retry): its first message may be queued, or already
@@ -456,6 +457,32 @@ func (c *Client) publish(ctx context.Context, db string, msg *nats.Msg, replied 
 				Err: errors.Join(ctx.Err(), err)}
 		case <-t.C:
 		}
+	}
+}
+
+// publishOnce publishes msg once and waits for its PubAck and its reply
+// at once, not one after the other: a reply that comes first (the worker
+// was quicker than the PubAck's way back) is returned at once, with no
+// PubAck. A PubAck that takes longer than publishAttempt (the JetStream
+// context's async timeout, which also forgets the publish) is
+// context.DeadlineExceeded, as a publish whose context ended.
+func (c *Client) publishOnce(ctx context.Context, msg *nats.Msg, replied <-chan *nats.Msg) (*jetstream.PubAck, *nats.Msg, error) {
+	f, err := c.js.PublishMsgAsync(msg)
+	if err != nil {
+		return nil, nil, err
+	}
+	select {
+	case ack := <-f.Ok():
+		return ack, nil, nil
+	case err := <-f.Err():
+		if errors.Is(err, jetstream.ErrAsyncPublishTimeout) {
+			err = fmt.Errorf("no PubAck in %s: %w", publishAttempt, context.DeadlineExceeded)
+		}
+		return nil, nil, err
+	case m := <-replied:
+		return nil, m, nil
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
 	}
 }
 

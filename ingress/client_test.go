@@ -73,6 +73,30 @@ func (f *flakyJS) PublishMsg(ctx context.Context, m *nats.Msg, opts ...jetstream
 	return f.JetStream.PublishMsg(ctx, m, opts...)
 }
 
+// PublishMsgAsync is PublishMsg's steps behind a future, as the client
+// publishes.
+func (f *flakyJS) PublishMsgAsync(m *nats.Msg, opts ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	fut := &doneFuture{msg: m, ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+	ack, err := f.PublishMsg(context.Background(), m, opts...)
+	if err != nil {
+		fut.err <- err
+	} else {
+		fut.ok <- ack
+	}
+	return fut, nil
+}
+
+// doneFuture is a PubAckFuture that is already resolved.
+type doneFuture struct {
+	msg *nats.Msg
+	ok  chan *jetstream.PubAck
+	err chan error
+}
+
+func (d *doneFuture) Ok() <-chan *jetstream.PubAck { return d.ok }
+func (d *doneFuture) Err() <-chan error            { return d.err }
+func (d *doneFuture) Msg() *nats.Msg               { return d.msg }
+
 // TestClientPublishRetries: a publish that meets no stream response, no
 // peers, or a lost PubAck is published again with the same Nats-Msg-Id:
 // the request is queued once and answered. A database without a stream
