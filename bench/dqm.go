@@ -378,9 +378,12 @@ func httpClient(c int) *http.Client {
 }
 
 // httpServer is the server settings of every HTTP row that is not dqm's,
-// as internal/server sets them.
+// as internal/server sets them from dqm's default configuration: the same
+// timeouts (each costs deadline updates per request) and header limit.
 func httpServer(h http.Handler) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	d := config.Default().HTTP
+	return &http.Server{Handler: h, ReadTimeout: d.ReadTimeout(), ReadHeaderTimeout: d.ReadHeaderTimeout(),
+		WriteTimeout: d.WriteTimeout(), IdleTimeout: d.IdleTimeout(), MaxHeaderBytes: d.MaxHeaderBytes}
 }
 
 // restOp posts bodies in turn to url and checks for a success reply (of

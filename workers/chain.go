@@ -276,18 +276,14 @@ func (w *Worker) check(next Handler) Handler {
 }
 
 // deadline answers 408 a request that expired while queued, without
-// running it; otherwise its deadline bounds everything after.
+// running it; otherwise its deadline bounds everything after (resolve
+// sets it, with the entry's timeout, as one context: nothing between the
+// two waits on anything).
 func (w *Worker) deadline(next Handler) Handler {
 	return func(ctx context.Context, r *Request) *Result {
-		d := r.Event.Deadline
-		if d.IsZero() {
-			return next(ctx, r)
-		}
-		if !time.Now().Before(d) {
+		if d := r.Event.Deadline; !d.IsZero() && !time.Now().Before(d) {
 			return failure(r, schemas.Errorf(schemas.CodeTimeout, "deadline passed while queued"))
 		}
-		ctx, cancel := context.WithDeadline(ctx, d)
-		defer cancel()
 		return next(ctx, r)
 	}
 }
@@ -320,7 +316,12 @@ func (w *Worker) resolve(next Handler) Handler {
 			stmts[i] = engines.Statement{SQL: s.SQL, Args: args}
 		}
 		r.Query, r.Values, r.Stmts = q, vals, stmts
-		ctx, cancel := context.WithTimeout(ctx, q.Timeout)
+		// The earlier of the request's deadline and the entry's timeout.
+		until := time.Now().Add(q.Timeout)
+		if d := r.Event.Deadline; !d.IsZero() && d.Before(until) {
+			until = d
+		}
+		ctx, cancel := context.WithDeadline(ctx, until)
 		defer cancel()
 		return next(ctx, r)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/cache"
@@ -352,6 +353,17 @@ func drain(nc *nats.Conn) {
 // countRequests counts REST requests and their duration by route pattern
 // and status.
 func (s *Server) countRequests(h http.Handler) http.Handler {
+	// The series of a route and status, looked up once: the label hash
+	// and the vectors' locks are not paid per request.
+	type series struct {
+		requests prometheus.Counter
+		duration prometheus.Observer
+	}
+	type key struct {
+		route  string
+		status int
+	}
+	var known sync.Map // key → series
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
@@ -360,9 +372,16 @@ func (s *Server) countRequests(h http.Handler) http.Handler {
 		if route == "" {
 			route = "other"
 		}
-		status := strconv.Itoa(sw.status)
-		s.metrics.HTTPRequests.WithLabelValues(route, status).Inc()
-		s.metrics.HTTPDuration.WithLabelValues(route, status).Observe(time.Since(start).Seconds())
+		k := key{route, sw.status}
+		v, ok := known.Load(k)
+		if !ok {
+			status := strconv.Itoa(sw.status)
+			v, _ = known.LoadOrStore(k, series{s.metrics.HTTPRequests.WithLabelValues(route, status),
+				s.metrics.HTTPDuration.WithLabelValues(route, status)})
+		}
+		m := v.(series)
+		m.requests.Inc()
+		m.duration.Observe(time.Since(start).Seconds())
 	})
 }
 
