@@ -178,6 +178,7 @@ type query struct {
 	// it without decoding them again.
 	canon    string
 	canonSet bool
+	direct   bool // Direct, or the entry is on the direct lane (direct.go)
 }
 
 // validated carries params that REST decoded and checked, as their
@@ -255,6 +256,7 @@ func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Par
 			if !q.tablesSet {
 				q.tables = r.tables
 			}
+			q.direct = q.direct || r.direct
 		}
 	}
 	var res *schemas.Result
@@ -322,6 +324,11 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	data, err := schemas.AppendQueryRequest(make([]byte, 0, 128), ref, p)
 	if err != nil {
 		return fail(schemas.Errorf(schemas.CodeBadRequest, err.Error()))
+	}
+	if q.direct {
+		if res, err := c.direct(ctx, db, ref, q.id, deadline, data); !errors.Is(err, errNoLane) {
+			return res, err
+		}
 	}
 	ch := make(chan *nats.Msg, 1)
 	c.mu.Lock()

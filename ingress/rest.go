@@ -276,6 +276,9 @@ func (r *REST) send(ctx context.Context, db string, q *catalog.Query, p schemas.
 		// decoded.
 		opts = append(opts, validated(canonical(vals)))
 	}
+	if q.Direct {
+		opts = append(opts, Direct())
+	}
 	opts = append(opts, extra...)
 	res, _ := r.client.Query(ctx, db, q.Ref, p, opts...)
 	return res
