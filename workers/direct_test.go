@@ -116,11 +116,11 @@ func ask(t *testing.T, nc *nats.Conn, m *nats.Msg) (*nats.Msg, map[string]any) {
 	return r, body
 }
 
-// instances asks micro's discovery (PING of the service) how many
-// instances of the database's lane answer.
+// instances asks micro's discovery (INFO of the service) how many
+// instances of the database's lane serve its endpoint.
 func instances(t *testing.T, nc *nats.Conn) int {
 	t.Helper()
-	subj, err := micro.ControlSubject(micro.PingVerb, schemas.DirectService("demo"), "")
+	subj, err := micro.ControlSubject(micro.InfoVerb, schemas.DirectService("demo"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,8 @@ func instances(t *testing.T, nc *nats.Conn) int {
 		if err != nil {
 			return n
 		}
-		if len(m.Data) > 0 { // not a no-responders status
+		var info micro.Info // with its endpoint, added just after the service shows
+		if json.Unmarshal(m.Data, &info) == nil && len(info.Endpoints) > 0 {
 			n++
 		}
 	}
