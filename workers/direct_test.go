@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/metrics"
 	"github.com/dqmhq/dqm/internal/params"
@@ -247,6 +249,48 @@ func serviceStats(t *testing.T, nc *nats.Conn) micro.Stats {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestDirectBounds: the queue path's bounds hold on the lane — max_rows
+// and the NATS max payload are a 413, a panic is a 500 — and the worker
+// goes on answering.
+func TestDirectBounds(t *testing.T) {
+	h := newHarness(t)
+	cat, err := catalog.Compile("demo", "fake", params.Question, 5*time.Second, []catalog.Entry{
+		{Ref: refRead, Name: "read", SQL: "SELECT n FROM numbers WHERE n = :N", Queue: "fast", Direct: true, MaxRows: 2},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := `[{"n":"` + strings.Repeat("x", int(h.nc.MaxPayload())) + `"}]`
+	h.e.script = func(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
+		switch v, _ := stmts[0].Args[0].(int64); v {
+		case 2:
+			return rows(big, 1)(ctx, stmts)
+		case 3:
+			return rows(`[{"n":1},{"n":2},{"n":3}]`, 3)(ctx, stmts)
+		case 4:
+			panic("boom")
+		}
+		return rows(`[{"n":1}]`, 1)(ctx, stmts)
+	}
+	runWorker(t, h, &loads{cat: cat})
+	testutil.Eventually(t, 5*time.Second, "the lane is served", func() bool { return instances(t, h.nc) == 1 })
+	withN := func(id string, n int) *nats.Msg {
+		m := directRequest(id, refRead, time.Now().Add(5*time.Second))
+		m.Data, _ = json.Marshal(schemas.QueryRequest{QueryRef: refRead, Params: schemas.Params{"INTEGER": {"N": json.RawMessage(strconv.Itoa(n))}}})
+		return m
+	}
+	for _, c := range []struct {
+		n      int
+		status float64
+		error  string
+	}{{2, 413, "too_large"}, {3, 413, "too_large"}, {4, 500, "internal"}, {1, 200, ""}} {
+		_, body := ask(t, h.nc, withN("d-bound-"+strconv.Itoa(c.n), c.n))
+		if body["status"] != c.status || c.error != "" && body["error"] != c.error {
+			t.Fatalf("N=%d: %v", c.n, body)
+		}
+	}
 }
 
 // TestDirectStructured: a structured-mode request on the lane gets a

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
@@ -299,5 +300,73 @@ func TestDirectReadsPostgres(t *testing.T) {
 	res, err := s.Client().Query(context.Background(), "pg", 10, sleepFor(10*time.Millisecond), ingress.Direct())
 	if err != nil || res.QueueUsed != schemas.Direct {
 		t.Fatalf("client: %+v %v", res, err)
+	}
+}
+
+// TestDirectLaneSharedPermissions: on a shared NATS, dqm with the
+// permissions README lists plus the direct lane's (subscribe
+// db.demo.direct and $SRV.>) serves the lane to a service that has only
+// db.demo.> and its inbox, with no permissions violation.
+func TestDirectLaneSharedPermissions(t *testing.T) {
+	perms := *dqmPermissions
+	sub := *perms.Subscribe
+	sub.Allow = append(append([]string{}, sub.Allow...), "db.demo.direct", "$SRV.>")
+	perms.Subscribe = &sub
+	ns, err := natsserver.NewServer(&natsserver.Options{
+		Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(), NoSigs: true,
+		Users: []*natsserver.User{
+			{Username: "dqm", Password: "dqm-pw", Permissions: &perms},
+			{Username: "svc", Password: "svc-pw", Permissions: &natsserver.Permissions{
+				Publish:   &natsserver.SubjectPermission{Allow: []string{"db.demo.>"}},
+				Subscribe: &natsserver.SubjectPermission{Allow: []string{"_INBOX.>"}},
+			}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats not ready")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+
+	cfg := testConfig(t)
+	path := filepath.Join(t.TempDir(), "direct.json")
+	if err := os.WriteFile(path, []byte(`[{"ref": 200, "name": "point, direct", "sql": "SELECT numbers FROM numbers WHERE numbers = :N", "queue": "fast", "public": true, "direct": true}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Databases["demo"].Catalog.File = path
+	cfg.NATS.URL, cfg.NATS.User, cfg.NATS.Password = ns.ClientURL(), "dqm", "dqm-pw"
+	s, logs := startLogged(t, cfg, "text")
+	testutil.Eventually(t, 15*time.Second, "databases ready", s.Ready)
+
+	var errs asyncErrs
+	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo("svc", "svc-pw"), nats.ErrorHandler(errs.handler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c, err := ingress.NewClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	testutil.Eventually(t, 10*time.Second, "answered on the lane", func() bool {
+		res, err := c.Query(context.Background(), "demo", refDirect, ints("N", 5), ingress.Direct())
+		return err == nil && res.QueueUsed == schemas.Direct
+	})
+	if code, body, _ := call(t, s, "POST", "/api/conduit/query", `{"query_ref":200,"database":"demo","params":{"INTEGER":{"N":5}}}`); code != 200 || body["queue_used"] != schemas.Direct {
+		t.Fatalf("REST: %d %v", code, body)
+	}
+	errs.mu.Lock()
+	defer errs.mu.Unlock()
+	if len(errs.errs) > 0 {
+		t.Errorf("service async errors: %q", errs.errs)
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(strings.ToLower(line), "permission") || strings.Contains(line, "level=ERROR") {
+			t.Errorf("dqm log: %s", line)
+		}
 	}
 }
