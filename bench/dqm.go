@@ -29,13 +29,15 @@ import (
 // benchDB is the name of the bench's database in dqm.
 const benchDB = "bench"
 
-// Catalog refs: 2 and 55 as in the demo database, and their cache-tag
-// twins.
+// Catalog refs: 2 and 55 as in the demo database, their cache-tag
+// twins, and their twins on the direct lane.
 const (
 	refPoint       = 2
 	refRange       = 55
 	refPointCached = 3
 	refRangeCached = 56
+	refPointDirect = 4
+	refRangeDirect = 57
 )
 
 // cacheTTL is the cache-tag entries' cache_ttl_s: longer than any run, so
@@ -43,7 +45,9 @@ const (
 const cacheTTL = time.Hour
 
 // writeCatalog writes the bench's catalog file: the point and range
-// queries on the fast queue, and the same two as cache-tag entries.
+// queries on the fast queue, the same two as cache-tag entries, and the
+// same two on the direct lane (direct: true; its workers are the fast
+// queue's and the cache queue's).
 func writeCatalog(dir string) (string, error) {
 	path := filepath.Join(dir, "catalog.json")
 	ttl := int(cacheTTL / time.Second)
@@ -52,6 +56,8 @@ func writeCatalog(dir string) (string, error) {
 		{Ref: refRange, Name: "numbers range", SQL: rangeSQL, Queue: schemas.TagFast, Public: true, TimeoutMS: 5000, Tables: []string{"numbers"}},
 		{Ref: refPointCached, Name: "one number, cached", SQL: pointSQL, Queue: schemas.TagCache, Public: true, CacheTTLS: ttl, Tables: []string{"numbers"}},
 		{Ref: refRangeCached, Name: "numbers range, cached", SQL: rangeSQL, Queue: schemas.TagCache, Public: true, TimeoutMS: 5000, CacheTTLS: ttl, Tables: []string{"numbers"}},
+		{Ref: refPointDirect, Name: "one number, direct", SQL: pointSQL, Queue: schemas.TagFast, Public: true, Tables: []string{"numbers"}, Direct: true},
+		{Ref: refRangeDirect, Name: "numbers range, direct", SQL: rangeSQL, Queue: schemas.TagFast, Public: true, TimeoutMS: 5000, Tables: []string{"numbers"}, Direct: true},
 	}
 	b, err := json.MarshalIndent(es, "", "  ")
 	if err != nil {
@@ -359,6 +365,29 @@ func clientOp(cl *ingress.Client, query string, cached bool) op {
 		}
 		if res.RowCount != want {
 			return fmt.Errorf("%s query: %d rows", query, res.RowCount)
+		}
+		return nil
+	}
+}
+
+// laneOp queries the direct twin of query through a Go client with
+// ingress.Direct().
+func laneOp(cl *ingress.Client, query string) op {
+	ref, want := int64(refPointDirect), 1
+	if query == qRange {
+		ref, want = refRangeDirect, rangeRows
+	}
+	return func(ctx context.Context, _, i int) error {
+		p := rangeParams
+		if query == qPoint {
+			p = pointParams[i%len(pointParams)]
+		}
+		res, err := cl.Query(ctx, benchDB, ref, p, ingress.Direct())
+		if err != nil {
+			return err
+		}
+		if res.RowCount != want || res.QueueUsed != schemas.Direct {
+			return fmt.Errorf("%s query: %d rows, queue %q", query, res.RowCount, res.QueueUsed)
 		}
 		return nil
 	}

@@ -114,8 +114,10 @@ func (b *bench) engine(ctx context.Context, name string) error {
 				}
 				scs = append(scs,
 					dq(pathClient, clientOp(t.client, q, false)),
+					dq(pathClientDirect, laneOp(t.client, q)),
 					dq(pathClientCached, clientOp(t.cached, q, true)),
 					dq(pathREST, restOp(newHC(), t.url, q, restBodies(q, refOf(q, false)), c)),
+					dq(pathRESTDirect, restOp(newHC(), t.url, q, restBodies(q, directRefOf(q)), c)),
 					dq(pathRESTCached, restOp(newHC(), t.url, q, restBodies(q, refOf(q, true)), c)))
 			}
 			b.measureAll(ctx, o.selected(scs))
@@ -139,6 +141,14 @@ func refOf(query string, cached bool) int {
 		return refPointCached
 	}
 	return refPoint
+}
+
+// directRefOf is the direct-lane twin of a query's entry.
+func directRefOf(query string) int {
+	if query == qRange {
+		return refRangeDirect
+	}
+	return refPointDirect
 }
 
 func (b *bench) startTarget(ctx context.Context, mode string, fx *fixture) (*target, error) {

@@ -19,7 +19,11 @@
 //     (ingress.WithCache) on a cache-tag entry, warmed: cache hits;
 //   - rest: POST /api/conduit/query, uncached;
 //   - rest_cached: the same on a cache-tag entry with cache_ttl_s, warmed:
-//     hits of the instance cache.
+//     hits of the instance cache;
+//   - client_direct: the Go client with ingress.Direct() on a direct
+//     twin of the query (catalog direct: true): core NATS request/reply
+//     to the workers, no JetStream;
+//   - rest_direct: POST /api/conduit/query on that direct twin.
 //
 // The three HTTP paths share one client and one server configuration. The
 // dqm paths run against an instance in this process (server.Start, mode

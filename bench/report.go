@@ -27,13 +27,15 @@ const (
 	pathClientCached = "client_cached"
 	pathREST         = "rest"
 	pathRESTCached   = "rest_cached"
+	pathClientDirect = "client_direct"
+	pathRESTDirect   = "rest_direct"
 
 	pathCoreNATS  = "core NATS request/reply, echo"
 	pathJetStream = "JetStream publish → pull → reply"
 )
 
 // rowPaths are the rows' paths in the order of the report's tables.
-var rowPaths = []string{pathDirect, pathIdeal, pathClient, pathClientCached, pathIdealHTTP, pathREST, pathFloor, pathRESTCached}
+var rowPaths = []string{pathDirect, pathIdeal, pathClient, pathClientDirect, pathClientCached, pathIdealHTTP, pathREST, pathRESTDirect, pathFloor, pathRESTCached}
 
 // Queries.
 const (
@@ -45,8 +47,10 @@ const (
 var idealOf = map[string]string{
 	pathClient:       pathIdeal,
 	pathClientCached: pathIdeal,
+	pathClientDirect: pathIdeal,
 	pathREST:         pathIdealHTTP,
 	pathRESTCached:   pathFloor,
+	pathRESTDirect:   pathIdealHTTP,
 }
 
 // result is one measured scenario.
@@ -199,7 +203,7 @@ func (r *report) markdown(rows []row) string {
 	fmt.Fprintf(&b, "- each row: %d warm-up requests, then %d measured runs of %s; the median run by throughput is shown (min–max: the spread of the runs); the rows of one engine, query and concurrency alternate their runs\n",
 		o.warmup, o.runs, each)
 	fmt.Fprintf(&b, "- modes: %s; dqm's fast queue has min = max = %d workers, the ideal loop %d responders\n", strings.Join(o.modes, ", "), o.workers, o.workers)
-	b.WriteString("- paths: direct = the raw driver; ideal = JetStream publish → pull → the same driver → reply, no dqm code; ideal_http = ideal behind a minimal net/http handler; http_floor = a net/http handler writing a fixed reply; client / client_cached = dqm's Go client, uncached / near-cache hits; rest / rest_cached = POST /api/conduit/query, uncached / instance-cache hits. The HTTP rows share one client and server configuration. direct, ideal, ideal_http and http_floor run in the bench process; external dqm rows are compared with them too\n")
+	b.WriteString("- paths: direct = the raw driver; ideal = JetStream publish → pull → the same driver → reply, no dqm code; ideal_http = ideal behind a minimal net/http handler; http_floor = a net/http handler writing a fixed reply; client / client_cached = dqm's Go client, uncached / near-cache hits; client_direct = the Go client with ingress.Direct() on a direct entry (core NATS request/reply to the workers, no JetStream); rest / rest_cached = POST /api/conduit/query, uncached / instance-cache hits; rest_direct = the same POST on a direct entry (the REST adapter sends it on the direct lane). The HTTP rows share one client and server configuration. direct, ideal, ideal_http and http_floor run in the bench process; external dqm rows are compared with them too\n")
 	b.WriteString("- CPU/op: user + system CPU per request of the bench process (load generator, NATS, in-process dqm; the database only for SQLite) plus, for external rows, the dqm process; allocs/op: the bench process's heap allocations per request (not shown for external rows)\n")
 	b.WriteString("- point: `SELECT numbers FROM numbers WHERE numbers = :N`, N spread over 0..9999; range: `... WHERE numbers >= 500 AND numbers <= 600` (101 rows)\n")
 	r.guide(&b)
@@ -238,7 +242,7 @@ func (r *report) markdown(rows []row) string {
 				// The ratios with a target are in bold.
 				if w.Engine == targetEngine && w.Query == qPoint && w.Concurrency == targetC {
 					switch w.Path {
-					case pathClientCached:
+					case pathClientCached, pathClientDirect:
 						toDirect = "**" + toDirect + "**"
 					case pathClient, pathREST, pathRESTCached:
 						toIdeal = "**" + toIdeal + "**"
@@ -325,6 +329,7 @@ func (r *report) targets(b *strings.Builder, rows []row) {
 			fmt.Fprintf(b, "| %s | rest_cached p50 − http_floor p50 at c = 1 | ≤ 25 µs | – | not measured |\n", mode)
 		}
 		ratio("client_cached ÷ direct", pathClientCached, pathDirect, 5)
+		ratio("client_direct ÷ direct (keep the lane)", pathClientDirect, pathDirect, 0.45)
 	}
 	b.WriteString("\n")
 }

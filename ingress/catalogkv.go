@@ -22,16 +22,19 @@ const catalogRetry = 5 * time.Second
 // from KV; past it the query is sent as if its entry were not in KV.
 const catalogWait = 5 * time.Second
 
-// cacheRule is what a near-cache needs of a catalog entry.
+// cacheRule is what a near-cache needs of a catalog entry, and whether
+// the entry is on the direct lane (a Lead publishes it compiled: its own
+// direct, or its database's direct_reads).
 type cacheRule struct {
 	ttl    time.Duration // 0: not cached
 	tables []string
+	direct bool
 }
 
 // ruleOf is an entry's rule, as the REST adapter applies it (rest.go,
 // send): cached for cache_ttl_s when its queue is cache.
 func ruleOf(e catalog.Entry) cacheRule {
-	r := cacheRule{tables: e.Tables}
+	r := cacheRule{tables: e.Tables, direct: e.Direct}
 	if len(r.tables) == 0 && e.SQL != "" {
 		r.tables = catalog.TablesOf(e.SQL) // a Lead that published the entry as written
 	}

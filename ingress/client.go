@@ -192,6 +192,7 @@ type query struct {
 	// timeout, if set, bounds the query from when it is sent: a cache hit
 	// never starts the timer.
 	timeout time.Duration
+	direct  bool // Direct, or the entry is on the direct lane (direct.go)
 }
 
 // CacheFor lets the client's cache answer the query for ttl (needs
@@ -270,6 +271,7 @@ func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Par
 			if !q.tablesSet {
 				q.tables = r.tables
 			}
+			q.direct = q.direct || r.direct
 		}
 	}
 	var a *cache.Answer
@@ -343,6 +345,11 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 			return fail(schemas.Errorf(schemas.CodeBadRequest, err.Error()))
 		}
 	}
+	if q.direct {
+		if res, err := c.direct(ctx, db, ref, q.id, deadline, data); !errors.Is(err, errNoLane) {
+			return res, err
+		}
+	}
 	ch := make(chan *nats.Msg, 1)
 	c.mu.Lock()
 	c.pending[q.id] = append(c.pending[q.id], ch)
@@ -370,22 +377,30 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	}
 	select {
 	case m := <-ch:
-		a := &cache.Answer{}
-		if err := schemas.DecodeResult(m.Data, &a.Result); err != nil {
-			return fail(&schemas.Error{Code: schemas.CodeInternal, Message: "malformed reply", Err: err})
-		}
-		// Rows alias m.Data before the status field, which SplitReply
-		// cuts off in place.
-		if body, status, ok := schemas.SplitReply(m.Data); ok && status == a.Result.Status {
-			a.Body = body
-		}
-		if res := &a.Result; !res.Success {
-			return a, &schemas.Error{Code: res.Error, Message: res.Message}
-		}
-		return a, nil
+		return decodeReply(db, ref, m.Data)
 	case <-ctx.Done():
 		return fail(&schemas.Error{Code: schemas.CodeTimeout, Message: "no reply before the deadline", Err: ctx.Err()})
 	}
+}
+
+// decodeReply decodes a worker's reply, keeping its REST body's bytes
+// (the Answer's Body) for the REST adapter. A failure reply is returned
+// with its *schemas.Error.
+func decodeReply(db string, ref int64, data []byte) (*cache.Answer, error) {
+	a := &cache.Answer{}
+	if err := schemas.DecodeResult(data, &a.Result); err != nil {
+		err := &schemas.Error{Code: schemas.CodeInternal, Message: "malformed reply", Err: err}
+		return &cache.Answer{Result: *schemas.Failure(db, ref, err)}, err
+	}
+	// Rows alias data before the status field, which SplitReply cuts off
+	// in place.
+	if body, status, ok := schemas.SplitReply(data); ok && status == a.Result.Status {
+		a.Body = body
+	}
+	if res := &a.Result; !res.Success {
+		return a, &schemas.Error{Code: res.Error, Message: res.Message}
+	}
+	return a, nil
 }
 
 // validRequestID reports whether id can end a reply subject as one token.

@@ -288,6 +288,7 @@ func (r *REST) send(ctx context.Context, db string, v valid, p schemas.Params, t
 		qo.ttl = time.Duration(q.CacheTTLS) * time.Second
 		qo.canon, qo.canonSet = string(v.canon), true
 	}
+	qo.direct = q.Direct
 	a, _ := r.client.do(ctx, db, q.Ref, p, qo)
 	return a
 }

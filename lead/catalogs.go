@@ -91,7 +91,8 @@ func (l *catalogLoader) load(ctx context.Context, conn *connHolder) (*catalog.Ca
 		}
 		add(es)
 	}
-	cat, err := catalog.Compile(l.db.Name, l.engine.Name(), l.engine.Style(), l.db.DefaultTimeout(), entries, catalog.WithMaxRows(l.db.MaxRows))
+	cat, err := catalog.Compile(l.db.Name, l.engine.Name(), l.engine.Style(), l.db.DefaultTimeout(), entries, catalog.WithMaxRows(l.db.MaxRows),
+		catalog.WithDirectReads(l.db.DirectReads))
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -252,6 +253,9 @@ func (r *catalogReloader) publish(ctx context.Context, old, cat *catalog.Catalog
 		// SQL): a near-cache invalidates by them (ingress/catalogkv.go).
 		e := q.Entry
 		e.Tables = q.Tables
+		// And whether it is on the direct lane (its own direct, or the
+		// database's direct_reads): a client sends it there.
+		e.Direct = q.Direct
 		b, _ := json.Marshal(e)
 		if _, err := r.kv.Put(ctx, r.key(ref), b); err != nil {
 			r.log.Warn("publish catalog", "err", err)

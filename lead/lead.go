@@ -95,7 +95,10 @@ type Lead struct {
 	// reported fires when what this instance reports in dqm_status
 	// changes (connection state, its workers): the heartbeat job writes
 	// it at once instead of at its next refresh.
-	reported  signal
+	reported signal
+	// loaded fires at every catalog load: the workers start or stop
+	// serving the direct lane as the catalog says.
+	loaded    signal
 	nudge     chan struct{}
 	lastNudge atomic.Int64 // unix nanos of the last nudge sent
 	pool      atomic.Pointer[pool]
@@ -221,7 +224,8 @@ func (l *Lead) Run(ctx context.Context) error {
 			Observe: l.observe, Pulled: l.pulled,
 			Idempotent: l.db.IdempotentWrites, ReplyPrefixes: l.deps.ReplyPrefixes, Metrics: l.deps.Metrics,
 			AckWait: l.db.AckWait(), Abort: l.deps.Abort, Tracer: l.deps.Tracer,
-			Invalidate: func(i schemas.Invalidation) error { return inv.send("/dqm/"+l.deps.Instance, i) },
+			Invalidate:  func(i schemas.Invalidation) error { return inv.send("/dqm/"+l.deps.Instance, i) },
+			DirectReads: l.db.DirectReads, CatalogChanged: l.loaded.changed,
 		})
 	})
 	pool.changed = l.reported.fire
@@ -287,7 +291,8 @@ func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease, inv *invalida
 	}
 	cat := &catalogReloader{
 		db: l.db.Name, loader: newCatalogLoader(l.db, l.deps.Engine, l.deps.Host, l.deps.HostEngine), conn: &l.conn, leader: &l.leader, current: &l.catalog,
-		onChange: l.deps.OnCatalog, every: refresh, onLoad: l.launched.open, log: l.log,
+		onChange: l.deps.OnCatalog, every: refresh, log: l.log,
+		onLoad: func() { l.launched.open(); l.loaded.fire() },
 	}
 	if l.deps.Catalogs != nil {
 		cat.kv = l.deps.Catalogs

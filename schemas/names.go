@@ -49,6 +49,25 @@ func RequestSubjects(db string) []string {
 	return s
 }
 
+// Direct is the direct read lane: the last token of DirectSubject, and
+// the tag its requests are counted under (metrics, queue_used). It is not
+// a queue tag: no stream captures it and no catalog entry is queued on it.
+const Direct = "direct"
+
+// DirectSubject is where a database's direct reads are requested, over
+// core NATS request/reply (no stream captures it: RequestSubjects names
+// only the four queues). Every worker of a database with direct entries
+// serves it as one instance of the micro service DirectService, in the
+// service's default queue group, and answers to the NATS reply subject.
+func DirectSubject(db string) string { return "db." + db + "." + Direct }
+
+// DirectService is the nats.go micro service name of a database's direct
+// lane ("nats micro ls" lists one instance per worker).
+func DirectService(db string) string { return "dqm_" + db }
+
+// DirectEndpoint is the name of the direct lane's one micro endpoint.
+const DirectEndpoint = "query"
+
 // StreamName is the JetStream stream holding a database's requests.
 func StreamName(db string) string { return "DQM_" + strings.ToUpper(db) }
 

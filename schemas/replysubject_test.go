@@ -37,3 +37,25 @@ func TestCheckReplySubject(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectSubject: the direct lane's subject is a request subject of
+// its database that no request stream captures and no reply may go to.
+func TestDirectSubject(t *testing.T) {
+	if got := DirectSubject("demo"); got != "db.demo.direct" {
+		t.Fatalf("DirectSubject = %q", got)
+	}
+	for _, s := range RequestSubjects("demo") {
+		if s == DirectSubject("demo") {
+			t.Fatal("the request stream would capture the direct lane")
+		}
+	}
+	if IsTag(Direct) {
+		t.Fatal("direct is not a queue tag")
+	}
+	if CheckReplySubject(DirectSubject("demo"), []string{"db."}) == nil {
+		t.Fatal("a reply may go to the direct lane")
+	}
+	if got := DirectService("demo_2"); got != "dqm_demo_2" {
+		t.Fatalf("DirectService = %q", got)
+	}
+}

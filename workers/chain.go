@@ -26,7 +26,7 @@ import (
 func (w *Worker) chain() Handler {
 	return Chain(w.execute,
 		w.observe, w.recovery, w.ack, w.decode, w.trace, w.guard, w.reply, w.encode,
-		w.landing, w.check, w.deadline, w.resolve, w.idempotency, w.retry)
+		w.landing, w.check, w.deadline, w.resolve, w.lane, w.idempotency, w.retry)
 }
 
 // Reasons a request is terminated or redelivered (Result.Reason).
@@ -96,7 +96,7 @@ func (w *Worker) recovery(next Handler) Handler {
 			if r.Event != nil && !r.replied && schemas.CheckReplySubject(r.Event.ReplyTo, w.cfg.ReplyPrefixes) == nil {
 				fail := failure(r, schemas.Errorf(schemas.CodeInternal, "internal error"))
 				fail.Reply.QueueUsed = r.Tag
-				if err := w.cfg.NC.PublishMsg(r.Event.Reply(w.cfg.Source, fail.Reply.AppendJSON(nil))); err != nil {
+				if err := w.publish(r, r.Event.Reply(w.cfg.Source, fail.Reply.AppendJSON(nil)), fail.Reply); err != nil {
 					w.log.WarnContext(ctx, "reply after panic", "request_id", id, "err", err)
 				}
 			}
@@ -111,8 +111,13 @@ func (w *Worker) recovery(next Handler) Handler {
 	}
 }
 
-// deadLetter publishes the request to dqm.<db>.dlq as it arrived.
+// deadLetter publishes the request to dqm.<db>.dlq as it arrived. The
+// direct lane keeps nothing: its requester waits on its own request, and
+// a read has nothing to replay; the rejection is still counted.
 func (w *Worker) deadLetter(r *Request, reason string) {
+	if r.direct != nil {
+		return
+	}
 	dl := wire.DeadLetter{Subject: r.Msg.Subject(), Header: r.Msg.Headers(), Data: r.Msg.Data(),
 		Reason: reason, Consumer: schemas.ConsumerName(w.cfg.Database, r.Tag)}
 	if md, err := r.Msg.Metadata(); err == nil {
@@ -158,6 +163,9 @@ func (w *Worker) ack(next Handler) Handler {
 func (w *Worker) decode(next Handler) Handler {
 	return func(ctx context.Context, r *Request) *Result {
 		r.Event, r.Malformed = wire.DecodeRequest(r.Msg.Subject(), r.Msg.Headers(), r.Msg.Data())
+		if r.direct != nil {
+			r.Event.ReplyTo = r.direct.req.Reply()
+		}
 		return next(ctx, r)
 	}
 }
@@ -185,12 +193,12 @@ func (w *Worker) reply(next Handler) Handler {
 		if r.reply == nil {
 			return res
 		}
-		err := w.cfg.NC.PublishMsg(r.reply)
+		err := w.publish(r, r.reply, res.Reply)
 		if errors.Is(err, nats.ErrMaxPayload) {
 			// encode measured against the same limit; this is a backstop
 			// for a server whose limit shrank since we connected.
 			res = w.tooLarge(r, len(r.reply.Data))
-			err = w.cfg.NC.PublishMsg(r.reply)
+			err = w.publish(r, r.reply, res.Reply)
 		}
 		if err != nil {
 			w.log.WarnContext(ctx, "reply failed; leaving request for redelivery", "request_id", r.Event.ID, "err", err)
@@ -199,6 +207,15 @@ func (w *Worker) reply(next Handler) Handler {
 		r.replied = true
 		return res
 	}
+}
+
+// publish sends a reply: on the worker's connection to the reply
+// subject, or on the direct lane through its micro request (direct.go).
+func (w *Worker) publish(r *Request, m *nats.Msg, res *schemas.Result) error {
+	if r.direct != nil {
+		return r.direct.respond(m, res)
+	}
+	return w.cfg.NC.PublishMsg(m)
 }
 
 // encode writes the reply body and message. A reply over the NATS max
@@ -327,6 +344,19 @@ func (w *Worker) resolve(next Handler) Handler {
 	}
 }
 
+// lane keeps the direct lane to its entries: a request there for an
+// entry that is not on it (a write never is) is answered 400 without
+// running; the client should have sent it to its queue.
+func (w *Worker) lane(next Handler) Handler {
+	return func(ctx context.Context, r *Request) *Result {
+		if r.direct != nil && (!r.Query.Direct || r.Query.Writes) {
+			return failure(r, schemas.Errorf(schemas.CodeBadRequest, fmt.Sprintf(
+				"ref %d is not on the direct lane of database %s: send it to its queue (%s)", r.Query.Ref, w.cfg.Database, r.Query.Queue)))
+		}
+		return next(ctx, r)
+	}
+}
+
 // idempotency answers a write whose request id already committed with
 // the outcome recorded by its first attempt, and otherwise records the id
 // first and the outcome last in the write's own transaction, so the
@@ -444,7 +474,7 @@ func (w *Worker) retry(next Handler) Handler {
 // reply says: it committed.
 func (w *Worker) execute(ctx context.Context, r *Request) *Result {
 	q := r.Query
-	if dl, ok := ctx.Deadline(); ok && w.cfg.AckWait > 0 && time.Until(dl) > w.cfg.AckWait/2 {
+	if dl, ok := ctx.Deadline(); ok && r.direct == nil && w.cfg.AckWait > 0 && time.Until(dl) > w.cfg.AckWait/2 {
 		defer keepInProgress(r.Msg, w.cfg.AckWait/2)()
 	}
 	start := time.Now()

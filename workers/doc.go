@@ -4,7 +4,10 @@
 // in the shape of watermill's router. Every request pulled gets at most one
 // reply, to an allowed inbox only, before it is acked; one in flight at
 // shutdown is left unacked for redelivery. Workers do not decide how many
-// of them exist: the lead does.
+// of them exist: the lead does. While its database has direct entries
+// (or direct_reads), each worker also serves the direct lane (direct.go):
+// core NATS requests on db.<name>.direct, as one instance of the micro
+// service dqm_<name>, through the same chain with tag "direct".
 //
 // The chain, outermost first:
 //   - observe: counts answered requests by outcome, terminated ones by reason
@@ -22,6 +25,8 @@
 //   - check: malformed → 400 bad_request; another database → 400
 //   - deadline: expired in the queue → 408; else it bounds the rest
 //   - resolve: catalog entry, parameters bound; its timeout bounds the rest
+//   - lane: on the direct lane, an entry that is not direct (a write never
+//     is) → 400 bad_request, not run
 //   - idempotency: a write already applied is answered with the outcome
 //     its first attempt recorded (another body under its id: 422); else
 //     its id is recorded first and its outcome last in its transaction

@@ -30,11 +30,29 @@ func Chain(h Handler, mws ...Middleware) Handler {
 	return h
 }
 
-// Request is one pulled message on its way through the chain; each step
-// fills in what the later ones need.
+// Msg is what the chain needs of a request message: a jetstream.Msg
+// pulled from a queue, or a core NATS request on the direct lane
+// (direct.go), whose settling means something else there.
+type Msg interface {
+	Subject() string
+	Headers() nats.Header
+	Data() []byte
+	// Metadata is the JetStream delivery (dead letters); an error when
+	// the message did not come through a stream.
+	Metadata() (*jetstream.MsgMetadata, error)
+	Ack() error
+	Nak() error
+	Term() error
+	InProgress() error
+}
+
+var _ Msg = jetstream.Msg(nil)
+
+// Request is one message on its way through the chain; each step fills
+// in what the later ones need.
 type Request struct {
-	Msg    jetstream.Msg
-	Tag    string    // the consumer's tag it was pulled from
+	Msg    Msg
+	Tag    string    // the consumer's tag it was pulled from; schemas.Direct on the direct lane
 	Pulled time.Time // when the worker took it
 
 	Event     *wire.Request // decode: never nil after it, partial when Malformed
@@ -46,6 +64,12 @@ type Request struct {
 	OwnStmts int                 // leading statements that are dqm's own: their counts are not the client's
 	OwnAfter int                 // trailing statements that are dqm's own (the outcome)
 	BodyHash string              // idempotency: the write's ref and params, bound to its id
+
+	// direct is Msg on the direct lane (nil for a queue's message): its
+	// reply goes to the request's NATS reply subject, which decode makes
+	// the event's ReplyTo (ce-dqmreplyto is not used there), so guard
+	// checks it as it checks an inbox.
+	direct *directMsg
 
 	reply   *nats.Msg // encode: the reply message, published by reply
 	replied bool      // reply: published

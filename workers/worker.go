@@ -63,6 +63,14 @@ type Config struct {
 	// numbered publisher, so caches notice one they lost); nil publishes
 	// them unnumbered on NC.
 	Invalidate func(schemas.Invalidation) error
+	// DirectReads is databases.<name>.direct_reads: the worker serves the
+	// direct lane (direct.go) whatever its catalog says. Otherwise it
+	// serves it while the catalog has a direct entry.
+	DirectReads bool
+	// CatalogChanged, if set, returns a channel closed at the next
+	// catalog load: the worker then starts or stops serving the direct
+	// lane as the new catalog says. Nil: the catalog is looked at once.
+	CatalogChanged func() <-chan struct{}
 }
 
 // Worker is one queue: one connection, one or more tags.
@@ -72,6 +80,7 @@ type Worker struct {
 	handler Handler    // the middleware chain, built once (chain.go)
 	mu      sync.Mutex // serialises use of conn
 	conn    engines.Conn
+	direct  lane // the direct lane's micro service (direct.go)
 
 	processed, failed atomic.Uint64
 }
@@ -142,8 +151,12 @@ func (w *Worker) Run(ctx context.Context) error {
 			errs <- w.pull(ctx, tag, cons)
 		}()
 	}
+	wg.Go(func() { w.serveDirect(ctx) })
 	w.log.Info("worker started", "tags", strings.Join(w.cfg.Tags, ","))
 	wg.Wait()
+	// After the last request pulled: one still queued for the lane's
+	// handler is handed back from now on, not run on a closed connection.
+	w.direct.close()
 	close(errs)
 	w.log.Info("worker stopped")
 	var all []error
@@ -191,7 +204,7 @@ func (w *Worker) pull(ctx context.Context, tag string, cons jetstream.Consumer) 
 
 // handle answers one message through the middleware chain (chain.go).
 // In-flight work outlives the stop of fetching (ctx), not an abort.
-func (w *Worker) handle(ctx context.Context, tag string, msg jetstream.Msg) {
+func (w *Worker) handle(ctx context.Context, tag string, msg Msg) {
 	base := context.WithoutCancel(ctx)
 	if w.cfg.Abort != nil {
 		base = w.cfg.Abort
@@ -204,7 +217,7 @@ func (w *Worker) aborted() bool { return w.cfg.Abort != nil && w.cfg.Abort.Err()
 // keepInProgress tells JetStream every interval that msg is still being
 // worked on, until the returned stop is called; once stop returns, no mark
 // is being sent or will be. A timer, not a goroutine per request.
-func keepInProgress(msg jetstream.Msg, every time.Duration) (stop func()) {
+func keepInProgress(msg Msg, every time.Duration) (stop func()) {
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer

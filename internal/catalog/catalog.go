@@ -33,6 +33,13 @@ type Entry struct {
 	// result over it is answered 413 too_large. The queries table has no
 	// column for it yet: only catalog files set it.
 	MaxRows int `json:"max_rows,omitempty"`
+	// Direct puts a read on the direct lane: core NATS request/reply to
+	// the database's workers (schemas.DirectSubject), not its JetStream
+	// queue. An entry that writes cannot be direct (Compile refuses it).
+	// Like max_rows, only catalog files (and KV dqm_catalog) carry it: the
+	// queries table has no column for it; databases.<name>.direct_reads
+	// puts every read of a database on the lane instead.
+	Direct bool `json:"direct,omitempty"`
 }
 
 // Query is an entry compiled for one engine.
@@ -46,6 +53,10 @@ type Query struct {
 	// MaxRows is the entry's max_rows, else the database default; it
 	// shadows Entry.MaxRows, which keeps the value as written (0: unset).
 	MaxRows int
+	// Direct: the query is answered on the direct lane — it is a read,
+	// and its entry says direct or the database's direct_reads is on. It
+	// shadows Entry.Direct, which keeps the value as written.
+	Direct bool
 }
 
 // Catalog is the compiled catalog of one database. It is immutable: a
@@ -60,6 +71,17 @@ type Catalog struct {
 func (c *Catalog) Lookup(ref int64) (*Query, bool) {
 	q, ok := c.queries[ref]
 	return q, ok
+}
+
+// HasDirect reports whether any query is on the direct lane: the
+// database's workers serve the lane only then (or with direct_reads).
+func (c *Catalog) HasDirect() bool {
+	for _, q := range c.queries {
+		if q.Direct {
+			return true
+		}
+	}
+	return false
 }
 
 // Len is the number of entries.
@@ -83,7 +105,10 @@ const DefaultMaxRows = 10000
 // Option tunes Compile.
 type Option func(*options)
 
-type options struct{ maxRows int }
+type options struct {
+	maxRows     int
+	directReads bool
+}
 
 // WithMaxRows sets the database's default row bound (databases.<name>.max_rows).
 func WithMaxRows(n int) Option {
@@ -92,6 +117,12 @@ func WithMaxRows(n int) Option {
 			o.maxRows = n
 		}
 	}
+}
+
+// WithDirectReads puts every read of the database on the direct lane
+// (databases.<name>.direct_reads); its writes stay on their queues.
+func WithDirectReads(on bool) Option {
+	return func(o *options) { o.directReads = on }
 }
 
 // Compile checks every entry and compiles it for the engine. It reports
@@ -142,6 +173,11 @@ func Compile(database, engine string, style params.Style, defaultTimeout time.Du
 		for _, st := range q.Statements {
 			q.Writes = q.Writes || engines.Modifies(st.SQL)
 		}
+		if e.Direct && q.Writes {
+			bad(e.Ref, "direct: true, but the entry modifies data: the direct lane runs reads only (remove direct, or split the write out)")
+			continue
+		}
+		q.Direct = !q.Writes && (e.Direct || o.directReads)
 		if e.TimeoutMS > 0 {
 			q.Timeout = time.Duration(e.TimeoutMS) * time.Millisecond
 		}

@@ -38,3 +38,53 @@ func TestCompileMaxRows(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// TestCompileDirect: an entry is on the direct lane when it says so or
+// the database's direct_reads is on, and only if it is a read; an entry
+// that says direct and writes is refused at load, naming its ref.
+func TestCompileDirect(t *testing.T) {
+	entries := []Entry{
+		{Ref: 1, SQL: "SELECT n FROM numbers", Direct: true},
+		{Ref: 2, SQL: "SELECT n FROM numbers"},
+		{Ref: 3, SQL: "INSERT INTO numbers (n) VALUES (:N)"},
+	}
+	for _, c := range []struct {
+		name       string
+		opts       []Option
+		r1, r2, r3 bool
+	}{
+		{"entries only", nil, true, false, false},
+		{"direct_reads", []Option{WithDirectReads(true)}, true, true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cat, err := Compile("demo", "sqlite", params.Question, time.Second, entries, c.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := func(ref int64) bool { q, _ := cat.Lookup(ref); return q.Direct }
+			if got(1) != c.r1 || got(2) != c.r2 || got(3) != c.r3 || !cat.HasDirect() {
+				t.Fatalf("direct %v %v %v, has %v", got(1), got(2), got(3), cat.HasDirect())
+			}
+			if q, _ := cat.Lookup(2); q.Entry.Direct {
+				t.Fatal("the entry keeps its own value")
+			}
+		})
+	}
+	cat, err := Compile("demo", "sqlite", params.Question, time.Second, entries[1:])
+	if err != nil || cat.HasDirect() {
+		t.Fatalf("no direct entry: has %v, err %v", cat.HasDirect(), err)
+	}
+	cat, err = Compile("demo", "sqlite", params.Question, time.Second, []Entry{
+		{Ref: 1, SQL: "SELECT 1"},
+		{Ref: 7, SQL: "UPDATE numbers SET n = n + 1", Direct: true},
+	})
+	if err == nil || !strings.Contains(err.Error(), "ref 7: direct: true, but the entry modifies data") {
+		t.Fatalf("err %v", err)
+	}
+	if _, ok := cat.Lookup(7); ok {
+		t.Fatal("the direct write is in the catalog")
+	}
+	if _, ok := cat.Lookup(1); !ok {
+		t.Fatal("the other entries are still usable")
+	}
+}

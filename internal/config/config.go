@@ -291,6 +291,12 @@ type Database struct {
 	// retried write is answered from the record instead of running twice.
 	// The table must exist (catalog.manage_tables creates it).
 	IdempotentWrites bool `json:"idempotent_writes"`
+	// DirectReads (default false) puts every read-only catalog entry of
+	// the database on the direct lane: core NATS request/reply to its
+	// workers (db.<name>.direct) instead of its JetStream queues. Writes
+	// stay on the queues. An entry may also opt in alone ("direct": true
+	// in a catalog file).
+	DirectReads bool `json:"direct_reads"`
 	// IdempotencyWindowS is how long a write's record (its request id,
 	// body hash and first outcome) is kept: a retry with the same id or
 	// Idempotency-Key within it is answered with that outcome; after it,

@@ -95,6 +95,7 @@ func TestDefault(t *testing.T) {
 		{"demo.lead_ttl_s", demo.LeadTTLS, 5},
 		{"demo.max_rows", demo.MaxRows, 10000},
 		{"demo.idempotency_window_s", demo.IdempotencyWindowS, 86400},
+		{"demo.direct_reads", demo.DirectReads, false},
 		{"demo.queues", demo.Queues, map[string]Queue{
 			"slow": {1, 1}, "medium": {1, 1}, "fast": {1, 1}, "cache": {1, 1}}},
 		{"demo.tags", demo.Tags(), []string{"slow", "medium", "fast", "cache"}},
@@ -782,5 +783,23 @@ func TestTracing(t *testing.T) {
 	}
 	if _, err = Parse([]byte(`{"tracing":{"sample_ratio":"all"}}`), none); err == nil || !strings.Contains(err.Error(), "a number") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// TestDirectReads: databases.<name>.direct_reads is read from the file and
+// from DQM_DATABASES_<NAME>_DIRECT_READS; a non-boolean is a problem
+// naming the key.
+func TestDirectReads(t *testing.T) {
+	c := mustParse(t, `{"databases": {"demo": {"engine": "sqlite", "dsn": "x", "direct_reads": true}}}`, env())
+	if !c.Databases["demo"].DirectReads {
+		t.Fatal("direct_reads from the file: off")
+	}
+	c = mustParse(t, `{"databases": {"demo": {"engine": "sqlite", "dsn": "x"}}}`, env("DQM_DATABASES_DEMO_DIRECT_READS", "true"))
+	if !c.Databases["demo"].DirectReads {
+		t.Fatal("direct_reads from the environment: off")
+	}
+	_, err := Parse([]byte(`{"databases": {"demo": {"engine": "sqlite", "dsn": "x", "direct_reads": "yes"}}}`), env())
+	if err == nil || !strings.Contains(err.Error(), "databases.demo.direct_reads") {
+		t.Fatalf("err %v", err)
 	}
 }
