@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,18 @@ type Metrics struct {
 	DeadLetters     *prometheus.CounterVec   // db, reason: requests moved to DQM_DLQ
 	HTTPDuration    *prometheus.HistogramVec // route, status: REST request duration
 	BuildInfo       *prometheus.GaugeVec     // version, goversion: always 1
+
+	// series are Observe's children by db, tag and outcome, looked up
+	// once: every answered request would otherwise hash its labels
+	// three times.
+	series sync.Map // seriesKey → *requestSeries
+}
+
+type seriesKey struct{ db, tag, outcome string }
+
+type requestSeries struct {
+	requests   prometheus.Counter
+	wait, exec prometheus.Observer
 }
 
 var latency = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
@@ -107,11 +120,18 @@ func (m *Metrics) Observe(db, tag, outcome string, queued, ran time.Duration) {
 	if outcome == "" {
 		outcome = "ok"
 	}
-	m.Requests.WithLabelValues(db, tag, outcome).Inc()
-	if queued > 0 {
-		m.QueueWait.WithLabelValues(db, tag).Observe(queued.Seconds())
+	k := seriesKey{db, tag, outcome}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, &requestSeries{m.Requests.WithLabelValues(db, tag, outcome),
+			m.QueueWait.WithLabelValues(db, tag), m.Execution.WithLabelValues(db, tag)})
 	}
-	m.Execution.WithLabelValues(db, tag).Observe(ran.Seconds())
+	s := v.(*requestSeries)
+	s.requests.Inc()
+	if queued > 0 {
+		s.wait.Observe(queued.Seconds())
+	}
+	s.exec.Observe(ran.Seconds())
 }
 
 // Reject counts one request a worker terminated, by reason.

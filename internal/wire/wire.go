@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -147,7 +148,7 @@ func (r *Request) check(a *attrs, data []byte) error {
 	if strings.TrimSpace(r.Source) == "" {
 		return fmt.Errorf("%w: %s: required, a non-empty URI-reference", ErrMalformed, n.source)
 	}
-	if _, err := url.Parse(r.Source); err != nil {
+	if !validSource(r.Source) {
 		return fmt.Errorf("%w: %s %q is not a URI-reference", ErrMalformed, n.source, r.Source)
 	}
 	if a.time != "" {
@@ -177,6 +178,25 @@ func (r *Request) check(a *attrs, data []byte) error {
 		return fmt.Errorf("%w: data has no query_ref", ErrMalformed)
 	}
 	return nil
+}
+
+// sources remember a few ce-source values that parsed: a worker sees the
+// same handful of services over and over, and url.Parse is the costliest
+// check of a request's attributes. Slots are picked by a cheap hash; a
+// collision only costs a parse.
+var sources [16]atomic.Pointer[string]
+
+// validSource reports whether s is a URI-reference.
+func validSource(s string) bool {
+	slot := &sources[(len(s)^int(s[len(s)-1]))&(len(sources)-1)]
+	if p := slot.Load(); p != nil && *p == s {
+		return true
+	}
+	if _, err := url.Parse(s); err != nil {
+		return false
+	}
+	slot.Store(&s)
+	return true
 }
 
 // NewReply builds the reply message for a request.
