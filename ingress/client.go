@@ -186,9 +186,10 @@ type query struct {
 	// it without decoding them again.
 	canon    string
 	canonSet bool
-	// data is the request's data, built by the caller from the canonical
-	// params (REST): published as it is.
-	data []byte
+	// params are the request's params as canonical JSON, validated by
+	// the caller (REST): the data is built from them, when a request is
+	// sent (never on a cache hit), without encoding them again.
+	params []byte
 	// timeout, if set, bounds the query from when it is sent: a cache hit
 	// never starts the timer.
 	timeout time.Duration
@@ -338,8 +339,10 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
-	data := q.data
-	if data == nil {
+	var data []byte
+	if q.params != nil {
+		data = schemas.AppendQueryRequestParams(make([]byte, 0, 32+len(q.params)), ref, q.params)
+	} else {
 		var err error
 		if data, err = schemas.AppendQueryRequest(make([]byte, 0, 128), ref, p); err != nil {
 			return fail(schemas.Errorf(schemas.CodeBadRequest, err.Error()))

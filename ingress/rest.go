@@ -282,8 +282,7 @@ func (r *REST) send(ctx context.Context, db string, v valid, p schemas.Params, t
 		tag = q.Queue
 	}
 	qo := query{tag: tag, id: id, tables: q.Tables, tablesSet: true, ttlSet: true,
-		timeout: q.Timeout + r.cfg.QueueGrace,
-		data:    schemas.AppendQueryRequestParams(make([]byte, 0, 32+len(v.canon)), q.Ref, v.canon)}
+		timeout: q.Timeout + r.cfg.QueueGrace, params: v.canon}
 	if q.Queue == schemas.TagCache && q.CacheTTLS > 0 {
 		qo.ttl = time.Duration(q.CacheTTLS) * time.Second
 		qo.canon, qo.canonSet = string(v.canon), true

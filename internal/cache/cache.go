@@ -111,13 +111,17 @@ func (c *Cache) Do(ctx context.Context, db, key string, tables []string, ttl tim
 
 func (c *Cache) get(db, key string) (*Answer, bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	a, ok := c.lookup(key)
 	if ok {
 		c.stats.Hits++
-		c.event(db, "hit")
 	} else {
 		c.stats.Misses++
+	}
+	c.mu.Unlock()
+	// Outside the lock: every hit passes here.
+	if ok {
+		c.event(db, "hit")
+	} else {
 		c.event(db, "miss")
 	}
 	return a, ok

@@ -39,6 +39,21 @@ type Metrics struct {
 	// once: every answered request would otherwise hash its labels
 	// three times.
 	series sync.Map // seriesKey → *requestSeries
+
+	// cacheSeries are CacheEvent's children by db and event.
+	cacheSeries sync.Map // [2]string → prometheus.Counter
+}
+
+// CacheEvent counts one cache event (hit, miss, eviction, invalidation,
+// drop) of db; a hit is counted on every cache-answered request, so its
+// series is looked up once.
+func (m *Metrics) CacheEvent(db, event string) {
+	k := [2]string{db, event}
+	v, ok := m.cacheSeries.Load(k)
+	if !ok {
+		v, _ = m.cacheSeries.LoadOrStore(k, m.Cache.WithLabelValues(db, event))
+	}
+	v.(prometheus.Counter).Inc()
 }
 
 type seriesKey struct{ db, tag, outcome string }

@@ -102,7 +102,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	}
 	s.metrics = metrics.New()
 	s.cache = cache.New(cfg.Cache.MaxEntries, cfg.Cache.MaxBytes)
-	s.cache.OnEvent = func(db, ev string) { s.metrics.Cache.WithLabelValues(db, ev).Inc() }
+	s.cache.OnEvent = s.metrics.CacheEvent
 	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance), ingress.WithCache(s.cache),
 		ingress.WithReplyPrefixes(cfg.NATS.ReplyPrefixes...), ingress.WithTracer(tracer), ingress.WithDatabases(func(db string) bool {
 			_, ok := cfg.Databases[db]
