@@ -307,6 +307,9 @@ func jsonFields(t reflect.Type) map[string]int {
 }
 
 func join(prefix, key string) string {
+	if key == "" {
+		key = `""` // an empty key still names something in the problem
+	}
 	if prefix == "" {
 		return key
 	}
