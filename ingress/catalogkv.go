@@ -91,14 +91,18 @@ func (k *catalogs) rule(ctx context.Context, db string, ref int64) (cacheRule, b
 		k.wg.Go(func() { k.watch(db, d) })
 	}
 	k.mu.Unlock()
-	wait := time.NewTimer(catalogWait)
-	defer wait.Stop()
 	select {
-	case <-d.ready:
-	case <-ctx.Done():
-		return cacheRule{}, false
-	case <-wait.C:
-		return cacheRule{}, false
+	case <-d.ready: // the usual case: no timer
+	default:
+		wait := time.NewTimer(catalogWait)
+		defer wait.Stop()
+		select {
+		case <-d.ready:
+		case <-ctx.Done():
+			return cacheRule{}, false
+		case <-wait.C:
+			return cacheRule{}, false
+		}
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
