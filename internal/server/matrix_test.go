@@ -49,19 +49,27 @@ func rawCall(t *testing.T, s *server.Server, method, path string, header http.He
 		req.Header[k] = v
 	}
 	big := len(body) > 2<<20
+	// The bytes of a big body that are sent before the client stalls.
+	sent := 0
 	if req.Header.Get("Transfer-Encoding") == "chunked" {
 		req.Header.Del("Transfer-Encoding")
 		req.ContentLength, req.TransferEncoding = -1, []string{"chunked"}
+		// Just over the default http.max_body_bytes (1 MiB): the server
+		// must read past its limit to know.
+		sent = 1<<20 + 4<<10
 	}
 	send := func() (*http.Response, error) {
 		if big {
-			// The server answers a body over its limit and closes without
-			// reading the rest; a client still writing megabytes then gets
-			// a reset that may swallow the answer. So send 2 MB and hold
-			// the rest back, as a slow client would, until the test ends.
+			// The server answers a body over its limit and closes. Bytes it
+			// never read make the kernel reset the connection, and a reset
+			// may swallow the answer before the client reads it. So send no
+			// more than the server reads — nothing when Content-Length
+			// already says too much, just past the limit when chunked — and
+			// hold the rest back, as a slow client would, until the test
+			// ends.
 			stall := make(chan struct{})
 			t.Cleanup(func() { close(stall) })
-			req.Body = stallingBody{Reader: strings.NewReader(body[:2<<20]), stall: stall}
+			req.Body = stallingBody{Reader: strings.NewReader(body[:sent]), stall: stall}
 			req.GetBody = nil
 		}
 		return fresh.Do(req)
