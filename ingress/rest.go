@@ -2,7 +2,6 @@ package ingress
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -369,97 +368,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func message(err error) string {
-	var e *schemas.Error
-	if errors.As(err, &e) && e.Message != "" {
-		return e.Message
-	}
-	return err.Error()
-}
-
-// writeError writes the failure body of err; an auth error also sets its
-// WWW-Authenticate challenge.
-func writeError(w http.ResponseWriter, err error, db string, ref int64) {
-	var ae *authError
-	if errors.As(err, &ae) {
-		ae.setChallenge(w.Header())
-	}
-	writeResult(w, schemas.Failure(db, ref, err), 0)
-}
-
-// writeAnswer writes one query's answer: the reply's own bytes when it
-// has them (a cache hit's with its cached fields put in), else the
-// encoded result.
-func writeAnswer(w http.ResponseWriter, a *cache.Answer, limit int64) {
-	res := &a.Result
-	if a.Body == nil || !res.Success {
-		writeResult(w, res, limit)
-		return
-	}
-	b := a.Body
-	if res.Cached {
-		var ok bool
-		if b, ok = schemas.AppendCachedBody(make([]byte, 0, len(b)+32), b, res.CacheAgeMS); !ok {
-			writeResult(w, res, limit)
-			return
-		}
-	}
-	if limit > 0 && int64(len(b)) > limit {
-		writeResult(w, res, limit) // the 413
-		return
-	}
-	status := res.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	h := w.Header()
-	h["Content-Type"] = contentJSON
-	w.WriteHeader(status)
-	w.Write(b)
-}
-
-// contentJSON is the Content-Type of every body, shared: net/http only
-// reads it.
-var contentJSON = []string{"application/json"}
-
-// writeResult writes one query's body with its status; the status field
-// itself belongs to replies and batch entries, not to the single body. A
-// body over limit (when limit > 0) is answered 413 too_large instead.
-func writeResult(w http.ResponseWriter, res *schemas.Result, limit int64) {
-	status := res.Status
-	if status == 0 {
-		status = res.Error.Status()
-	}
-	r := *res
-	r.Status = 0
-	b := r.AppendJSON(make([]byte, 0, 256+len(r.Rows)))
-	if limit > 0 && int64(len(b)) > limit {
-		writeResult(w, schemas.Failure(res.Database, res.QueryRef, schemas.Errorf(schemas.CodeTooLarge, fmt.Sprintf(
-			"result of %d bytes is over http.max_response_bytes (%d); the query ran once and is not re-run: narrow it",
-			len(b), limit))), 0)
-		return
-	}
-	switch status {
-	case http.StatusServiceUnavailable:
-		if w.Header().Get("Retry-After") == "" {
-			w.Header().Set("Retry-After", "5")
-		}
-	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", "1")
-	case http.StatusUnauthorized:
-		if w.Header().Get("WWW-Authenticate") == "" {
-			w.Header().Set("WWW-Authenticate", realm)
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(b)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
@@ -312,24 +311,7 @@ func TestDirectLaneSharedPermissions(t *testing.T) {
 	sub := *perms.Subscribe
 	sub.Allow = append(append([]string{}, sub.Allow...), "db.demo.direct", "$SRV.>")
 	perms.Subscribe = &sub
-	ns, err := natsserver.NewServer(&natsserver.Options{
-		Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(), NoSigs: true,
-		Users: []*natsserver.User{
-			{Username: "dqm", Password: "dqm-pw", Permissions: &perms},
-			{Username: "svc", Password: "svc-pw", Permissions: &natsserver.Permissions{
-				Publish:   &natsserver.SubjectPermission{Allow: []string{"db.demo.>"}},
-				Subscribe: &natsserver.SubjectPermission{Allow: []string{"_INBOX.>"}},
-			}},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	ns := sharedNATS(t, &perms)
 
 	cfg := testConfig(t)
 	path := filepath.Join(t.TempDir(), "direct.json")

@@ -73,14 +73,15 @@ var dqmPermissions = &natsserver.Permissions{
 	}},
 }
 
-// On a shared NATS, dqm runs with only the permissions README lists, and a
-// service with only db.demo.> and its inbox gets answers: no permissions
-// violation anywhere.
-func TestNATSSharedServerPermissions(t *testing.T) {
+// sharedNATS is a NATS server shared with services: user dqm with
+// dqmPerms (password dqm-pw), and user svc (svc-pw) that may only publish
+// to db.demo.> and subscribe to its inbox.
+func sharedNATS(t *testing.T, dqmPerms *natsserver.Permissions) *natsserver.Server {
+	t.Helper()
 	ns, err := natsserver.NewServer(&natsserver.Options{
 		Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, JetStream: true, StoreDir: t.TempDir(), NoSigs: true,
 		Users: []*natsserver.User{
-			{Username: "dqm", Password: "dqm-pw", Permissions: dqmPermissions},
+			{Username: "dqm", Password: "dqm-pw", Permissions: dqmPerms},
 			{Username: "svc", Password: "svc-pw", Permissions: &natsserver.Permissions{
 				Publish:   &natsserver.SubjectPermission{Allow: []string{"db.demo.>"}},
 				Subscribe: &natsserver.SubjectPermission{Allow: []string{"_INBOX.>"}},
@@ -95,6 +96,14 @@ func TestNATSSharedServerPermissions(t *testing.T) {
 		t.Fatal("nats not ready")
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	return ns
+}
+
+// On a shared NATS, dqm runs with only the permissions README lists, and a
+// service with only db.demo.> and its inbox gets answers: no permissions
+// violation anywhere.
+func TestNATSSharedServerPermissions(t *testing.T) {
+	ns := sharedNATS(t, dqmPermissions)
 
 	cfg := testConfig(t)
 	cfg.NATS.URL, cfg.NATS.User, cfg.NATS.Password = ns.ClientURL(), "dqm", "dqm-pw"
