@@ -126,26 +126,14 @@ func instances(t *testing.T, nc *nats.Conn) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inbox := nats.NewInbox()
-	sub, err := nc.SubscribeSync(inbox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Unsubscribe()
-	if err := nc.PublishRequest(subj, inbox, nil); err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for {
-		m, err := sub.NextMsg(300 * time.Millisecond)
-		if err != nil {
-			return n
-		}
+	for _, data := range testutil.Gather(t, nc, subj) {
 		var info micro.Info // with its endpoint, added just after the service shows
-		if json.Unmarshal(m.Data, &info) == nil && len(info.Endpoints) > 0 {
+		if json.Unmarshal(data, &info) == nil && len(info.Endpoints) > 0 {
 			n++
 		}
 	}
+	return n
 }
 
 // TestDirectLane: a worker of a database with a direct entry serves the

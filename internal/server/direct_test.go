@@ -58,26 +58,14 @@ func laneInstances(t *testing.T, nc *nats.Conn, db string) []micro.Stats {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inbox := nats.NewInbox()
-	sub, err := nc.SubscribeSync(inbox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Unsubscribe()
-	if err := nc.PublishRequest(subj, inbox, nil); err != nil {
-		t.Fatal(err)
-	}
 	var out []micro.Stats
-	for {
-		m, err := sub.NextMsg(300 * time.Millisecond)
-		if err != nil {
-			return out
-		}
+	for _, data := range testutil.Gather(t, nc, subj) {
 		var st micro.Stats
-		if len(m.Data) > 0 && json.Unmarshal(m.Data, &st) == nil && len(st.Endpoints) > 0 {
+		if len(data) > 0 && json.Unmarshal(data, &st) == nil && len(st.Endpoints) > 0 {
 			out = append(out, st)
 		}
 	}
+	return out
 }
 
 // workersServing counts db's workers on s that serve a tag: each is one
@@ -323,17 +311,7 @@ func TestDirectLaneSharedPermissions(t *testing.T) {
 	s, logs := startLogged(t, cfg, "text")
 	testutil.Eventually(t, 15*time.Second, "databases ready", s.Ready)
 
-	var errs asyncErrs
-	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo("svc", "svc-pw"), nats.ErrorHandler(errs.handler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c, err := ingress.NewClient(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, errs := svcClient(t, ns)
 	testutil.Eventually(t, 10*time.Second, "answered on the lane", func() bool {
 		res, err := c.Query(context.Background(), "demo", refDirect, ints("N", 5), ingress.Direct())
 		return err == nil && res.QueueUsed == schemas.Direct
@@ -341,11 +319,7 @@ func TestDirectLaneSharedPermissions(t *testing.T) {
 	if code, body, _ := call(t, s, "POST", "/api/conduit/query", `{"query_ref":200,"database":"demo","params":{"INTEGER":{"N":5}}}`); code != 200 || body["queue_used"] != schemas.Direct {
 		t.Fatalf("REST: %d %v", code, body)
 	}
-	errs.mu.Lock()
-	defer errs.mu.Unlock()
-	if len(errs.errs) > 0 {
-		t.Errorf("service async errors: %q", errs.errs)
-	}
+	errs.none(t)
 	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(strings.ToLower(line), "permission") || strings.Contains(line, "level=ERROR") {
 			t.Errorf("dqm log: %s", line)

@@ -30,6 +30,16 @@ func (a *asyncErrs) handler(_ *nats.Conn, _ *nats.Subscription, err error) {
 	a.errs = append(a.errs, err.Error())
 }
 
+// none fails the test if any error was reported.
+func (a *asyncErrs) none(t *testing.T) {
+	t.Helper()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.errs) > 0 {
+		t.Errorf("service async errors: %q", a.errs)
+	}
+}
+
 // waitFor waits until an error containing every part has been reported.
 func (a *asyncErrs) waitFor(t *testing.T, parts ...string) {
 	t.Helper()

@@ -99,6 +99,25 @@ func sharedNATS(t *testing.T, dqmPerms *natsserver.Permissions) *natsserver.Serv
 	return ns
 }
 
+// svcClient connects as sharedNATS's user svc and returns a Go client on
+// that connection, with the connection's async errors (permissions
+// violations); both close when the test ends.
+func svcClient(t *testing.T, ns *natsserver.Server) (*ingress.Client, *asyncErrs) {
+	t.Helper()
+	errs := &asyncErrs{}
+	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo("svc", "svc-pw"), nats.ErrorHandler(errs.handler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	c, err := ingress.NewClient(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, errs
+}
+
 // On a shared NATS, dqm runs with only the permissions README lists, and a
 // service with only db.demo.> and its inbox gets answers: no permissions
 // violation anywhere.
@@ -112,17 +131,7 @@ func TestNATSSharedServerPermissions(t *testing.T) {
 	testutil.Eventually(t, 15*time.Second, "databases ready", s.Ready)
 	ctx := context.Background()
 
-	var errs asyncErrs
-	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo("svc", "svc-pw"), nats.ErrorHandler(errs.handler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c, err := ingress.NewClient(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, errs := svcClient(t, ns)
 	for _, q := range []struct {
 		ref   int64
 		queue string
@@ -176,11 +185,7 @@ func TestNATSSharedServerPermissions(t *testing.T) {
 		return e.Revision() >= first+2
 	})
 
-	errs.mu.Lock()
-	defer errs.mu.Unlock()
-	if len(errs.errs) > 0 {
-		t.Errorf("service async errors: %q", errs.errs)
-	}
+	errs.none(t)
 	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(strings.ToLower(line), "permission") || strings.Contains(line, "level=ERROR") {
 			t.Errorf("dqm log: %s", line)

@@ -145,3 +145,27 @@ func freePort(t testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// Gather publishes an empty request to subject and returns the data of
+// every reply that comes until none has come for 300 ms: the answers of
+// all responders, as micro's discovery (PING, INFO, STATS) gives them.
+func Gather(t testing.TB, nc *nats.Conn, subject string) [][]byte {
+	t.Helper()
+	inbox := nats.NewInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := nc.PublishRequest(subject, inbox, nil); err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for {
+		m, err := sub.NextMsg(300 * time.Millisecond)
+		if err != nil {
+			return out
+		}
+		out = append(out, m.Data)
+	}
+}
