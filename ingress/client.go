@@ -178,14 +178,11 @@ type query struct {
 	tables    []string
 	ttlSet    bool // CacheFor was given: the catalog's TTL is not used
 	tablesSet bool // Tables was given: the catalog's tables are not used
-	// canon is the canonical text of the params, already decoded and
-	// checked by the caller (REST's validate): the cache key is made from
-	// it without decoding them again.
-	canon    string
-	canonSet bool
-	// params are the request's params as canonical JSON, validated by
-	// the caller (REST): the data is built from them, when a request is
-	// sent (never on a cache hit), without encoding them again.
+	// params are the request's params as canonical JSON
+	// (params.AppendCanonical), decoded and checked by the caller (REST's
+	// validate): the cache key is made from them and the data built from
+	// them when a request is sent (never on a cache hit), without
+	// decoding or encoding them again.
 	params []byte
 	// timeout, if set, bounds the query from when it is sent: a cache hit
 	// never starts the timer.
@@ -275,8 +272,8 @@ func (c *Client) answer(ctx context.Context, db string, ref int64, p schemas.Par
 	var a *cache.Answer
 	var err error
 	if q.ttl > 0 {
-		canon := q.canon
-		if !q.canonSet {
+		canon := string(q.params)
+		if q.params == nil {
 			vals, derr := params.Decode(params.Raw(p))
 			if derr != nil {
 				return &cache.Answer{Result: *schemas.Failure(db, ref, derr)}, derr

@@ -284,7 +284,6 @@ func (r *REST) send(ctx context.Context, db string, v valid, p schemas.Params, t
 		timeout: q.Timeout + r.cfg.QueueGrace, params: v.canon}
 	if q.Queue == schemas.TagCache && q.CacheTTLS > 0 {
 		qo.ttl = time.Duration(q.CacheTTLS) * time.Second
-		qo.canon, qo.canonSet = string(v.canon), true
 	}
 	qo.direct = q.Direct
 	a, _ := r.client.do(ctx, db, q.Ref, p, qo)
