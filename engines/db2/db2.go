@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
+	"github.com/dqmhq/dqm/engines/internal/system"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -29,7 +29,7 @@ func New() engines.Engine { return Engine{driver: DriverName} }
 func (Engine) Name() string { return Name }
 
 // Style implements engines.Engine.
-func (Engine) Style() params.Style { return Style }
+func (Engine) Style() engines.PlaceholderStyle { return Style }
 
 // defaultCancelGrace bounds the WLM_CANCEL_ACTIVITY round trip.
 const defaultCancelGrace = 5 * time.Second
@@ -324,7 +324,7 @@ func (c *Conn) cancelActivity(ctx context.Context) error {
 }
 
 // System implements engines.Engine (system.go).
-func (Engine) System() engines.System { return NewSystem() }
+func (Engine) System() engines.System { return systemSQL{system.Base{D: dialect}} }
 
 // Read implements engines.Reader; like Run, database/sql gets a context
 // without the deadline.

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -27,7 +26,7 @@ import (
 const Name = schemas.EngineDB2
 
 // Style is DB2's placeholder style: ? per occurrence.
-const Style = params.Question
+const Style = engines.Question
 
 // DriverName is the database/sql name go_ibm_db registers itself under.
 const DriverName = "go_ibm_db"

@@ -14,7 +14,6 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -30,7 +29,7 @@ func New() engines.Engine { return Engine{} }
 func (Engine) Name() string { return schemas.EngineMySQL }
 
 // Style implements engines.Engine.
-func (Engine) Style() params.Style { return params.Question }
+func (Engine) Style() engines.PlaceholderStyle { return engines.Question }
 
 // Open implements engines.Engine; dsn is either form ParseDSN accepts.
 func (Engine) Open(ctx context.Context, dsn string, opts engines.Options) (engines.Conn, error) {

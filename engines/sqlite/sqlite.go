@@ -11,7 +11,6 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -27,7 +26,7 @@ func New() engines.Engine { return Engine{} }
 func (Engine) Name() string { return schemas.EngineSQLite }
 
 // Style implements engines.Engine.
-func (Engine) Style() params.Style { return params.Question }
+func (Engine) Style() engines.PlaceholderStyle { return engines.Question }
 
 // Open implements engines.Engine.
 func (Engine) Open(ctx context.Context, dsn string, opts engines.Options) (engines.Conn, error) {

@@ -31,7 +31,7 @@ func (b Base) Setup(ctx context.Context, conn engines.Conn, catalogTable, seed s
 		if err != nil {
 			return fmt.Errorf("dqm DDL: %w", err)
 		}
-		for _, s := range tpl.Statements(b.D.Style) {
+		for _, s := range tpl.Statements(params.Style(b.D.Style)) {
 			if err := Ignore(Exec(ctx, conn, s.SQL), b.D.Exists); err != nil {
 				return fmt.Errorf("dqm DDL: %w", err)
 			}

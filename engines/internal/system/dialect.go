@@ -8,14 +8,13 @@ import (
 	"strings"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
 // Dialect is what differs between engines besides the DDL files.
 type Dialect struct {
-	Engine string       // schemas.EnginePostgres ...
-	Style  params.Style // placeholder style
+	Engine string                   // schemas.EnginePostgres ...
+	Style  engines.PlaceholderStyle // placeholder style
 	DDL    map[string]string
 	Quote  func(string) string            // an identifier, exactly as spelt
 	Fold   func(string) string            // how the engine folds an unquoted name
@@ -57,7 +56,7 @@ type Dialect struct {
 
 // NewDialect returns the defaults most engines share, with the engine's
 // trigger DDL loaded; the engine adjusts the rest.
-func NewDialect(engine string, style params.Style) *Dialect {
+func NewDialect(engine string, style engines.PlaceholderStyle) *Dialect {
 	ddl, err := schemas.TriggerDDL(engine)
 	if err != nil {
 		panic("system: " + err.Error()) // embedded: a build error
@@ -70,7 +69,7 @@ func NewDialect(engine string, style params.Style) *Dialect {
 
 // P is the n-th placeholder (from 1).
 func (d *Dialect) P(n int) string {
-	if d.Style == params.Dollar {
+	if d.Style == engines.Dollar {
 		return "$" + strconv.Itoa(n)
 	}
 	return "?"
