@@ -2,7 +2,7 @@
 // rows into dqm's engine-independent JSON; it is where a database is added.
 // Engine and Conn (engine.go) carry the clients' queries; System
 // (system.go) is dqm's own statements, read as Go values. postgres/,
-// mysql/, sqlite/ and db2/ implement both.
+// mysql/, sqlite/ and db2/ implement both, each with its DDL in ddl/.
 //
 // An engine from another module implements Engine and System, calls
 // Register from its package's init, and passes enginetest.Run, the suite

@@ -2,6 +2,7 @@ package db2
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,8 +24,16 @@ const (
 // SQLSTATEs. Plain Go: it is built and tested without the driver.
 type systemSQL struct{ system.Base }
 
+// The DDL of dqm's own tables and of change capture on DB2.
+var (
+	//go:embed ddl/tables.sql
+	tablesDDL string
+	//go:embed ddl/triggers.sql
+	triggersDDL string
+)
+
 var dialect = func() *system.Dialect {
-	d := system.NewDialect(schemas.EngineDB2, Style)
+	d := system.NewDialect(schemas.EngineDB2, Style, tablesDDL, triggersDDL)
 	d.NewRow, d.OldRow = "N", "O"
 	d.Fold = strings.ToUpper
 	d.Pair = func(k, v string) string { return "KEY " + k + " VALUE " + v }

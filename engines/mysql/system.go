@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql/driver"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +20,16 @@ import (
 // wanted one, as MySQL DDL commits as it goes.
 type systemSQL struct{ system.Base }
 
+// The DDL of dqm's own tables and of change capture on MySQL/MariaDB.
+var (
+	//go:embed ddl/tables.sql
+	tablesDDL string
+	//go:embed ddl/triggers.sql
+	triggersDDL string
+)
+
 var dialect = func() *system.Dialect {
-	d := system.NewDialect(schemas.EngineMySQL, engines.Question)
+	d := system.NewDialect(schemas.EngineMySQL, engines.Question, tablesDDL, triggersDDL)
 	// TEXT holds 64 KiB, and an outcome holds a write's returned rows; its
 	// own character set, as an older dqm_requests has the server's default.
 	d.Text = "MEDIUMTEXT CHARACTER SET utf8mb4"

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 
@@ -15,8 +16,16 @@ import (
 // function, and LISTEN as the wake-up (listen.go).
 type systemSQL struct{ system.Base }
 
+// The DDL of dqm's own tables and of change capture on PostgreSQL.
+var (
+	//go:embed ddl/tables.sql
+	tablesDDL string
+	//go:embed ddl/triggers.sql
+	triggersDDL string
+)
+
 var dialect = func() *system.Dialect {
-	d := system.NewDialect(schemas.EnginePostgres, engines.Dollar)
+	d := system.NewDialect(schemas.EnginePostgres, engines.Dollar, tablesDDL, triggersDDL)
 	d.Pending, d.Sent, d.Done = "NOT delivered", "delivered", "TRUE"
 	d.Cutoff = "now() - $1::float8 * interval '1 second'"
 	d.Age = func(s float64) any { return s }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,8 +18,18 @@ import (
 // only, each install one transaction.
 type systemSQL struct{ system.Base }
 
+// The DDL of dqm's own tables and of change capture on SQLite.
+var (
+	//go:embed ddl/tables.sql
+	tablesDDL string
+	//go:embed ddl/triggers.sql
+	triggersDDL string
+	//go:embed ddl/demo.sql
+	demoSeed string
+)
+
 var dialect = func() *system.Dialect {
-	d := system.NewDialect(schemas.EngineSQLite, engines.Question)
+	d := system.NewDialect(schemas.EngineSQLite, engines.Question, tablesDDL, triggersDDL)
 	d.Cutoff = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)"
 	d.RequestsCutoff = "datetime('now', ?)" // dqm_requests.created_at is CURRENT_TIMESTAMP's text
 	d.Age = func(s float64) any { return fmt.Sprintf("-%.3f seconds", s) }
@@ -78,7 +89,7 @@ func (Engine) PrepareDSN(dsn string) error {
 }
 
 // DemoSeed is the script that fills the demo database of `make run`.
-func (Engine) DemoSeed() string { return schemas.DemoSQLite() }
+func (Engine) DemoSeed() string { return demoSeed }
 
 // Read implements engines.Reader.
 func (c *Conn) Read(ctx context.Context, st engines.Statement, row func([]any) error) error {
