@@ -8,7 +8,8 @@
 // Register from its package's init, and passes enginetest.Run, the suite
 // every engine here passes (see Example); dqm links it by a blank import in
 // a file added to cmd/dqm, as DB2's driver is. Its tools here: RowWriter
-// (the one type mapping), DatabaseError (contract codes), StmtCache,
-// ReadSQLRows. Nothing outside engines/ imports a driver
-// (boundary_test.go); engines know nothing of NATS, queues or the catalog.
+// (the one type mapping), DatabaseError and Classify (contract codes),
+// StmtCache, WatchDeadline, ReadSQLRows. Nothing outside engines/ imports a
+// driver (boundary_test.go); engines know nothing of NATS, queues or the
+// catalog.
 package engines

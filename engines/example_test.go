@@ -2,11 +2,11 @@ package engines_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/engines/enginetest"
-	"github.com/dqmhq/dqm/schemas"
 )
 
 // exampleEngine is the skeleton of an engine a module outside dqm adds
@@ -22,10 +22,11 @@ func (exampleEngine) Style() engines.PlaceholderStyle { return engines.Question 
 
 // Open makes one persistent connection. Its Conn prepares statements into
 // an engines.StmtCache, writes rows with an engines.RowWriter, turns the
-// driver's errors into *engines.DatabaseError and stops a statement at its
-// context's deadline.
+// driver's errors into *engines.DatabaseError (engines.Classify) and stops
+// a statement at its context's deadline (engines.WatchDeadline, where the
+// driver cannot be given the context).
 func (exampleEngine) Open(ctx context.Context, dsn string, opts engines.Options) (engines.Conn, error) {
-	return nil, &engines.DatabaseError{Code: schemas.CodeUnavailable, Message: "exampledb: a skeleton", Err: engines.ErrConnLost}
+	return nil, engines.Lost(errors.New("exampledb: a skeleton connects nowhere"))
 }
 
 // System is dqm's own statements in the database's dialect: its tables,

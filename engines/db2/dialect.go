@@ -477,31 +477,26 @@ func cleanMessage(msg string) string {
 }
 
 // classifyErr classifies an error from go_ibm_db through database/sql.
-func classifyErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var de *engines.DatabaseError
-	if errors.As(err, &de) {
-		return err
-	}
+func classifyErr(err error) error { return engines.Classify(err, classifyDriver) }
+
+func classifyDriver(err error) *engines.DatabaseError {
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
 		// go_ibm_db's verdict for CLI0106E–CLI0108E (connection closed or
 		// failed), which database/sql turns into ErrConnDone on a pinned
 		// connection.
-		return &engines.DatabaseError{Code: schemas.CodeUnavailable, Message: "database connection lost",
-			Err: errors.Join(engines.ErrConnLost, err)}
+		return engines.Lost(err)
 	}
-	if state, code, msg, ok := diagnostic(err); ok {
-		e := Classify(state, code, msg).(*engines.DatabaseError)
-		if e.Err != nil {
-			e.Err = errors.Join(e.Err, err) // ErrConnLost and the driver's error
-		} else {
-			e.Err = err
-		}
-		return e
+	state, code, msg, ok := diagnostic(err)
+	if !ok {
+		return nil
 	}
-	return &engines.DatabaseError{Code: schemas.CodeDatabaseError, Message: err.Error(), Err: err}
+	e := Classify(state, code, msg).(*engines.DatabaseError)
+	if e.Err != nil {
+		e.Err = errors.Join(e.Err, err) // ErrConnLost and the driver's error
+	} else {
+		e.Err = err
+	}
+	return e
 }
 
 // diagnostic reads the first CLI diagnostic record of a go_ibm_db error,

@@ -203,13 +203,13 @@ func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Res
 		return nil, &engines.DatabaseError{Code: schemas.CodeDatabaseError, Message: "no statements to run"}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, timedOut(err)
+		return nil, engines.Timeout(err)
 	}
 	dctx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
 	k := c.watch(ctx, abort)
 	res, inTx, err := c.run(ctx, dctx, stmts)
-	if k.stop() && err == nil {
+	if k.Stop() && err == nil {
 		// The deadline passed while the statements ran and KILL QUERY was
 		// sent: what they returned is suspect (MySQL's SLEEP returns 1 when
 		// killed), so the run is a timeout even though it ended without an
@@ -250,11 +250,7 @@ func (c *Conn) fail(ctx context.Context, gone bool, err error) error {
 	if gone {
 		cause = append(cause, engines.ErrConnLost)
 	}
-	return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: errors.Join(cause...)}
-}
-
-func timedOut(err error) error {
-	return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: err}
+	return engines.Timeout(cause...)
 }
 
 // run executes stmts on dctx, watching ctx between statements; inTx says a
@@ -374,16 +370,7 @@ func (c *Conn) execute(dctx context.Context, st *stmt, args []any, res *engines.
 		return err
 	}
 	if st.exec {
-		r, err := st.ds.(driver.StmtExecContext).ExecContext(dctx, nv)
-		if err != nil {
-			return err
-		}
-		n, err := r.RowsAffected()
-		if err != nil {
-			return err
-		}
-		res.Affected = append(res.Affected, n)
-		return nil
+		return res.AddAffected(st.ds.(driver.StmtExecContext).ExecContext(dctx, nv))
 	}
 	rows, err := st.ds.(driver.StmtQueryContext).QueryContext(dctx, nv)
 	if err != nil {
