@@ -120,7 +120,7 @@ func (c *Conn) Close() error {
 
 // Run implements engines.Conn. database/sql gets a context without the
 // deadline (go_ibm_db could not act on it anyway); the deadline cancels
-// the statement through WLM_CANCEL_ACTIVITY (see dialect.go).
+// the statement through WLM_CANCEL_ACTIVITY (see deadline.go).
 func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
 	if c.lost != nil {
 		return nil, c.lost
