@@ -1,12 +1,15 @@
 // Package engines runs SQL on one persistent database connection and turns
-// rows into dqm's engine-independent JSON. Engine and Conn (engine.go) are
-// the clients' path; System (system.go) is dqm's own statements, read as
-// Go values. postgres/, mysql/, sqlite/ and db2/ implement both,
-// internal/system holds the SQL they share, and enginetest/ is the
-// conformance suite every one of them runs.
+// rows into dqm's engine-independent JSON; it is where a database is added.
+// Engine and Conn (engine.go) carry the clients' queries; System
+// (system.go) is dqm's own statements, read as Go values. postgres/,
+// mysql/, sqlite/ and db2/ implement both, each with its DDL in ddl/.
 //
-// Shared here: the row → JSON writer that fixes the type mapping, and
-// DatabaseError, which classifies errors into contract codes. Nothing
-// outside engines/ imports a driver (boundary_test.go); engines know
-// nothing of NATS, queues or the catalog.
+// An engine from another module implements Engine and System, calls
+// Register from its package's init, and passes enginetest.Run, the suite
+// every engine here passes (see Example); dqm links it by a blank import in
+// a file added to cmd/dqm, as DB2's driver is. Its tools here: RowWriter
+// (the one type mapping), DatabaseError and Classify (contract codes),
+// StmtCache, WatchDeadline, ReadSQLRows. Nothing outside engines/ imports a
+// driver (boundary_test.go); engines know nothing of NATS, queues or the
+// catalog.
 package engines

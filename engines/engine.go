@@ -1,23 +1,33 @@
 package engines
 
-import (
-	"context"
-
-	"github.com/dqmhq/dqm/internal/params"
-)
+import "context"
 
 // Engine opens connections to one kind of database.
 type Engine interface {
 	// Name is the engine's config name: postgres, mysql, sqlite or db2.
 	Name() string
 	// Style is the placeholder style the engine's SQL uses.
-	Style() params.Style
+	Style() PlaceholderStyle
 	// Open makes one persistent connection from a DSN in the engine's form.
 	Open(ctx context.Context, dsn string, opts Options) (Conn, error)
 	// System runs dqm's own statements on the engine's connections
 	// (system.go).
 	System() System
 }
+
+// PlaceholderStyle is how an engine's SQL writes bind placeholders. dqm
+// rewrites a catalog template's :NAME placeholders into it.
+type PlaceholderStyle int
+
+const (
+	// Dollar is PostgreSQL's style: $1..$n, one number per distinct name,
+	// reused for repeated occurrences and restarted at $1 in every
+	// statement.
+	Dollar PlaceholderStyle = iota + 1
+	// Question is the style of MySQL, SQLite and DB2: every occurrence
+	// becomes ?, so a repeated name is bound once per occurrence.
+	Question
+)
 
 // Conn is one persistent connection, used by one goroutine at a time.
 type Conn interface {

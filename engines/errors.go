@@ -44,3 +44,38 @@ func IsRetryable(err error) bool {
 	var de *DatabaseError
 	return errors.As(err, &de) && de.Retryable
 }
+
+// Classify is the frame of an engine's error classification: nil stays
+// nil, an error already classified (a *DatabaseError in its chain) is
+// returned as it is, and known, the engine's reading of its driver's
+// errors, classifies the rest; an error known does not recognise (nil) is
+// a database_error carrying the driver's message.
+func Classify(err error, known func(error) *DatabaseError) error {
+	if err == nil {
+		return nil
+	}
+	var de *DatabaseError
+	if errors.As(err, &de) {
+		return err
+	}
+	if e := known(err); e != nil {
+		return e
+	}
+	return &DatabaseError{Code: schemas.CodeDatabaseError, Message: err.Error(), Err: err}
+}
+
+// Timeout is the error of statements stopped at their deadline (timeout);
+// causes are what the context and the driver said.
+func Timeout(causes ...error) *DatabaseError {
+	e := &DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: errors.Join(causes...)}
+	if len(causes) == 1 {
+		e.Err = causes[0]
+	}
+	return e
+}
+
+// Lost is the error of a connection that is gone (unavailable): it wraps
+// ErrConnLost and cause, so the caller reconnects.
+func Lost(cause error) *DatabaseError {
+	return &DatabaseError{Code: schemas.CodeUnavailable, Message: ErrConnLost.Error(), Err: errors.Join(ErrConnLost, cause)}
+}

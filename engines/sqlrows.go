@@ -1,6 +1,9 @@
 package engines
 
-import "database/sql"
+import (
+	"database/sql"
+	"database/sql/driver"
+)
 
 // ReadSQLRows reads a database/sql result into res for engines built on
 // database/sql (SQLite, DB2): kindOf maps each column's declared type to
@@ -76,4 +79,19 @@ func ReadSQLValues(rows *sql.Rows, row func(vals []any) error) error {
 		return err
 	}
 	return rows.Close()
+}
+
+// AddAffected appends the count of rows a statement run with Exec changed
+// to r.Affected, taking Exec's two results as they come (a database/sql
+// or a driver Result): res.AddAffected(st.ExecContext(ctx, args...)).
+func (r *Result) AddAffected(er driver.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := er.RowsAffected()
+	if err != nil {
+		return err
+	}
+	r.Affected = append(r.Affected, n)
+	return nil
 }

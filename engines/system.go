@@ -19,10 +19,10 @@ type System interface {
 // Tables are dqm's own tables: the catalog (queries) table and dqm_requests.
 type Tables interface {
 	// Setup creates the catalog table (named as configured: name or
-	// schema.name) and dqm_requests where they are missing
-	// (schemas.DDL), adds the columns a dqm_requests made by an older
-	// dqm lacks (body_hash, outcome), then runs seed, a script of
-	// statements. It is idempotent.
+	// schema.name) and dqm_requests where they are missing (the engine's
+	// own DDL, e.g. postgres/ddl/tables.sql), adds the columns a
+	// dqm_requests made by an older dqm lacks (body_hash, outcome), then
+	// runs seed, a script of statements. It is idempotent.
 	Setup(ctx context.Context, conn Conn, catalogTable, seed string) error
 	// ReadCatalog reads the active rows of a catalog table for database, in
 	// ref order. tier1 also takes the rows whose database_name is empty

@@ -17,6 +17,7 @@ import (
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -91,7 +92,7 @@ func (l *catalogLoader) load(ctx context.Context, conn *connHolder) (*catalog.Ca
 		}
 		add(es)
 	}
-	cat, err := catalog.Compile(l.db.Name, l.engine.Name(), l.engine.Style(), l.db.DefaultTimeout(), entries, catalog.WithMaxRows(l.db.MaxRows),
+	cat, err := catalog.Compile(l.db.Name, l.engine.Name(), params.Style(l.engine.Style()), l.db.DefaultTimeout(), entries, catalog.WithMaxRows(l.db.MaxRows),
 		catalog.WithDirectReads(l.db.DirectReads))
 	if err != nil {
 		errs = append(errs, err)

@@ -12,15 +12,14 @@ import (
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/internal/testutil"
 )
 
 // fakeEngine names an engine for the catalog compiler; it opens nothing.
 type fakeEngine struct{ engines.Engine }
 
-func (fakeEngine) Name() string        { return "sqlite" }
-func (fakeEngine) Style() params.Style { return params.Question }
+func (fakeEngine) Name() string                    { return "sqlite" }
+func (fakeEngine) Style() engines.PlaceholderStyle { return engines.Question }
 
 func entry(ref int64, sql string) catalog.Entry {
 	return catalog.Entry{Ref: ref, Name: fmt.Sprint("q", ref), SQL: sql, Queue: "fast"}

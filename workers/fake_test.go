@@ -10,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
 )
 
 // fakeEngine is an engines.Engine whose connections answer with script,
@@ -57,7 +56,7 @@ func (s fakeSystem) Outcome(id string, outcome func(*engines.Result) []byte) eng
 	return engines.Statement{SQL: "UPDATE dqm_requests SET outcome = ? WHERE request_id = ?",
 		Finish: func(res *engines.Result) []any { return []any{string(outcome(res)), id} }}
 }
-func (e *fakeEngine) Style() params.Style { return params.Question }
+func (e *fakeEngine) Style() engines.PlaceholderStyle { return engines.Question }
 
 func (e *fakeEngine) Open(context.Context, string, engines.Options) (engines.Conn, error) {
 	e.mu.Lock()

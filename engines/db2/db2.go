@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
+	"github.com/dqmhq/dqm/engines/internal/system"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -29,7 +29,7 @@ func New() engines.Engine { return Engine{driver: DriverName} }
 func (Engine) Name() string { return Name }
 
 // Style implements engines.Engine.
-func (Engine) Style() params.Style { return Style }
+func (Engine) Style() engines.PlaceholderStyle { return Style }
 
 // defaultCancelGrace bounds the WLM_CANCEL_ACTIVITY round trip.
 const defaultCancelGrace = 5 * time.Second
@@ -120,7 +120,7 @@ func (c *Conn) Close() error {
 
 // Run implements engines.Conn. database/sql gets a context without the
 // deadline (go_ibm_db could not act on it anyway); the deadline cancels
-// the statement through WLM_CANCEL_ACTIVITY (see dialect.go).
+// the statement through WLM_CANCEL_ACTIVITY (see deadline.go).
 func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
 	if c.lost != nil {
 		return nil, c.lost
@@ -129,12 +129,12 @@ func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Res
 		return nil, &engines.DatabaseError{Code: schemas.CodeDatabaseError, Message: "no statements to run"}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: err}
+		return nil, engines.Timeout(err)
 	}
 	dctx := context.WithoutCancel(ctx)
 	k := c.watch(ctx)
 	res, tx, err := c.run(ctx, dctx, stmts)
-	if k.stop() && err == nil {
+	if k.Stop() && err == nil {
 		// The deadline passed while the statements ran: answered timeout,
 		// as the MySQL engine does, even if they then completed.
 		err = context.DeadlineExceeded
@@ -165,7 +165,7 @@ func (c *Conn) fail(ctx context.Context, err error) error {
 	if c.lost != nil {
 		cause = append(cause, engines.ErrConnLost)
 	}
-	return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: errors.Join(cause...)}
+	return engines.Timeout(cause...)
 }
 
 func (c *Conn) markLost(cause error) {
@@ -173,8 +173,7 @@ func (c *Conn) markLost(cause error) {
 		return
 	}
 	c.Close()
-	c.lost = &engines.DatabaseError{Code: schemas.CodeUnavailable, Message: "database connection lost",
-		Err: errors.Join(engines.ErrConnLost, cause)}
+	c.lost = engines.Lost(cause)
 }
 
 // run executes stmts; a non-nil tx is open and must be rolled back on error.
@@ -231,16 +230,7 @@ const errNoResultSet = "Stmt did not create a result set"
 // returns none is accepted as done.
 func execute(dctx context.Context, st *sql.Stmt, s engines.Statement, res *engines.Result, last bool) error {
 	if !engines.ReturnsRows(s.SQL) {
-		r, err := st.ExecContext(dctx, s.Args...)
-		if err != nil {
-			return err
-		}
-		n, err := r.RowsAffected()
-		if err != nil {
-			return err
-		}
-		res.Affected = append(res.Affected, n)
-		return nil
+		return res.AddAffected(st.ExecContext(dctx, s.Args...))
 	}
 	rows, err := st.QueryContext(dctx, s.Args...)
 	if err != nil {
@@ -263,48 +253,12 @@ func readRows(rows *sql.Rows, res *engines.Result, last bool) error {
 	return engines.ReadSQLRows(rows, res, last, kindOf, encode)
 }
 
-// canceller cancels the connection's statement when the deadline passes;
-// it runs only between watch and stop, and stop waits for it.
-type canceller struct {
-	done   chan struct{}
-	fin    chan struct{}
-	cancel func() bool
-	fired  bool // written by the AfterFunc before fin closes
-}
-
-func (c *Conn) watch(ctx context.Context) *canceller {
-	if ctx.Done() == nil {
-		return nil
-	}
-	k := &canceller{done: make(chan struct{}), fin: make(chan struct{})}
-	k.cancel = context.AfterFunc(ctx, func() {
-		defer close(k.fin)
-		select {
-		case <-k.done:
-			return
-		default:
-		}
-		k.fired = true
-		cctx, cancel := context.WithTimeout(context.Background(), c.cancelGrace)
-		defer cancel()
-		// Without the authority, the statement runs on to its end; the
-		// request is answered timeout all the same.
-		_ = c.cancelActivity(cctx)
-	})
-	return k
-}
-
-// stop ends the watch and reports whether the deadline passed during it.
-func (k *canceller) stop() bool {
-	if k == nil {
-		return false
-	}
-	close(k.done)
-	if k.cancel() {
-		return false
-	}
-	<-k.fin
-	return k.fired
+// watch starts watching ctx for the statements about to run on c: at the
+// deadline, WLM_CANCEL_ACTIVITY from a second connection. Without the
+// authority for it the statement runs on to its end; the request is
+// answered timeout all the same.
+func (c *Conn) watch(ctx context.Context) *engines.DeadlineWatch {
+	return engines.WatchDeadline(ctx, c.cancelGrace, c.cancelActivity, nil)
 }
 
 // cancelActivity cancels the statement c's connection is running, from a
@@ -324,7 +278,7 @@ func (c *Conn) cancelActivity(ctx context.Context) error {
 }
 
 // System implements engines.Engine (system.go).
-func (Engine) System() engines.System { return NewSystem() }
+func (Engine) System() engines.System { return systemSQL{system.Base{D: dialect}} }
 
 // Read implements engines.Reader; like Run, database/sql gets a context
 // without the deadline.

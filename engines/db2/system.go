@@ -2,6 +2,7 @@ package db2
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,14 +18,22 @@ const (
 	stateUndefined = "42704" // the object does not exist
 )
 
-// System is dqm's own SQL on DB2: the shared statements of
+// systemSQL is dqm's own SQL on DB2: the shared statements of
 // engines/internal/system in this dialect (unquoted names fold to upper
 // case, JSON_OBJECT's KEY/VALUE, FETCH FIRST), DDL made idempotent by its
 // SQLSTATEs. Plain Go: it is built and tested without the driver.
-type System struct{ system.Base }
+type systemSQL struct{ system.Base }
+
+// The DDL of dqm's own tables and of change capture on DB2.
+var (
+	//go:embed ddl/tables.sql
+	tablesDDL string
+	//go:embed ddl/triggers.sql
+	triggersDDL string
+)
 
 var dialect = func() *system.Dialect {
-	d := system.NewDialect(schemas.EngineDB2, Style)
+	d := system.NewDialect(schemas.EngineDB2, Style, tablesDDL, triggersDDL)
 	d.NewRow, d.OldRow = "N", "O"
 	d.Fold = strings.ToUpper
 	d.Pair = func(k, v string) string { return "KEY " + k + " VALUE " + v }
@@ -39,14 +48,11 @@ var dialect = func() *system.Dialect {
 	return d
 }()
 
-// NewSystem returns DB2's System.
-func NewSystem() System { return System{system.Base{D: dialect}} }
-
-var _ engines.System = System{}
+var _ engines.System = systemSQL{}
 
 // InstallTriggers implements engines.Changes; CREATE OR REPLACE TRIGGER
 // replaces each trigger atomically.
-func (System) InstallTriggers(ctx context.Context, conn engines.Conn, _ string, tables []string) error {
+func (systemSQL) InstallTriggers(ctx context.Context, conn engines.Conn, _ string, tables []string) error {
 	if err := install(ctx, conn, tables); err != nil {
 		return fmt.Errorf("triggers: install on db2: %w", err)
 	}
@@ -88,7 +94,7 @@ func install(ctx context.Context, conn engines.Conn, tables []string) error {
 
 // RemoveTriggers implements engines.Changes, one drop at a time: a trigger
 // that is not there (42704) is already removed.
-func (System) RemoveTriggers(ctx context.Context, conn engines.Conn, _ string, tables []string) error {
+func (systemSQL) RemoveTriggers(ctx context.Context, conn engines.Conn, _ string, tables []string) error {
 	drops, err := dialect.Drops(tables)
 	for _, s := range drops {
 		if err = system.Ignore(system.Exec(ctx, conn, s), stateUndefined); err != nil {

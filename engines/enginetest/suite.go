@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -93,7 +92,7 @@ func (s *suite) openDSN(t *testing.T, dsn string, opts engines.Options) engines.
 
 // stmt writes the suite's ? placeholders in the engine's style.
 func (s *suite) stmt(sql string, args ...any) engines.Statement {
-	if s.h.Engine.Style() == params.Dollar {
+	if s.h.Engine.Style() == engines.Dollar {
 		var b strings.Builder
 		n := 0
 		for _, r := range sql {

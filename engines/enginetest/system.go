@@ -234,23 +234,7 @@ func (s *suite) testSystemTriggers(t *testing.T) {
 	s.run(t, c, s.stmt("UPDATE items SET name = ? WHERE id = ?", "uno", int64(1)))
 	s.run(t, c, s.stmt("DELETE FROM items WHERE id = ?", int64(1)))
 	evs := fetch(0, 10)
-	var ops []string
-	for i, e := range evs {
-		ops = append(ops, e.Op)
-		if e.Table != "items" || i > 0 && e.Seq <= evs[i-1].Seq || time.Since(e.Time).Abs() > time.Minute {
-			t.Errorf("event %d: %+v: want items, increasing seq, about now", i, e)
-		}
-	}
-	if !slices.Equal(ops, []string{"insert", "update", "delete"}) {
-		t.Fatalf("ops %v, want insert update delete", ops)
-	}
-	var data map[string]map[string]any
-	if err := json.Unmarshal(evs[1].Data, &data); err != nil {
-		t.Fatalf("data %s: %v", evs[1].Data, err)
-	}
-	if data["new"]["name"] != "uno" || data["old"]["name"] != "one" || data["new"]["id"] != 1.0 {
-		t.Errorf("update data %s: want new uno, old one, id 1", evs[1].Data)
-	}
+	wantChanges(t, evs)
 	if got := fetch(evs[0].Seq, 1); len(got) != 1 || got[0].Seq != evs[1].Seq {
 		t.Errorf("FetchEvents(after %d, 1) = %v, want event %d", evs[0].Seq, got, evs[1].Seq)
 	}
@@ -278,5 +262,28 @@ func (s *suite) testSystemTriggers(t *testing.T) {
 		stop()
 		for range wake { // closed once the listener has ended
 		}
+	}
+}
+
+// wantChanges checks the events of item 1's insert (name one), update (to
+// uno) and delete, in order.
+func wantChanges(t *testing.T, evs []engines.Event) {
+	t.Helper()
+	var ops []string
+	for i, e := range evs {
+		ops = append(ops, e.Op)
+		if e.Table != "items" || i > 0 && e.Seq <= evs[i-1].Seq || time.Since(e.Time).Abs() > time.Minute {
+			t.Errorf("event %d: %+v: want items, increasing seq, about now", i, e)
+		}
+	}
+	if !slices.Equal(ops, []string{"insert", "update", "delete"}) {
+		t.Fatalf("ops %v, want insert update delete", ops)
+	}
+	var data map[string]map[string]any
+	if err := json.Unmarshal(evs[1].Data, &data); err != nil {
+		t.Fatalf("data %s: %v", evs[1].Data, err)
+	}
+	if data["new"]["name"] != "uno" || data["old"]["name"] != "one" || data["new"]["id"] != 1.0 {
+		t.Errorf("update data %s: want new uno, old one, id 1", evs[1].Data)
 	}
 }

@@ -47,29 +47,23 @@ const (
 // unavailable and wraps engines.ErrConnLost, and every other server error
 // is a database_error carrying the server's message and SQLSTATE. A nil
 // error stays nil; an error already classified is returned as is.
-func Classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var de *engines.DatabaseError
-	if errors.As(err, &de) {
-		return err
-	}
+func Classify(err error) error { return engines.Classify(err, classify) }
+
+func classify(err error) *engines.DatabaseError {
 	var me *mysql.MySQLError
-	if errors.As(err, &me) {
+	switch {
+	case errors.As(err, &me):
 		return classifyServer(me, err)
-	}
 	// Before connBroken: context.DeadlineExceeded is also a net.Error.
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: err}
-	}
-	if connBroken(err) {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return engines.Timeout(err)
+	case connBroken(err):
 		return lost(err)
 	}
-	return &engines.DatabaseError{Code: schemas.CodeDatabaseError, Message: err.Error(), Err: err}
+	return nil
 }
 
-func classifyServer(me *mysql.MySQLError, err error) error {
+func classifyServer(me *mysql.MySQLError, err error) *engines.DatabaseError {
 	e := &engines.DatabaseError{Code: schemas.CodeDatabaseError, SQLState: sqlState(me), Message: me.Message, Err: err}
 	switch me.Number {
 	case erLockDeadlock, erLockWaitTimeout:
@@ -119,8 +113,9 @@ func connBroken(err error) bool {
 	return errors.As(err, &ne)
 }
 
-// lost is the error for a connection that is gone.
+// lost is the error for a connection that is gone, saying why.
 func lost(err error) *engines.DatabaseError {
-	return &engines.DatabaseError{Code: schemas.CodeUnavailable, Message: "database connection lost: " + err.Error(),
-		Err: errors.Join(engines.ErrConnLost, err)}
+	e := engines.Lost(err)
+	e.Message += ": " + err.Error()
+	return e
 }

@@ -6,15 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -30,7 +27,7 @@ func New() engines.Engine { return Engine{} }
 func (Engine) Name() string { return schemas.EngineMySQL }
 
 // Style implements engines.Engine.
-func (Engine) Style() params.Style { return params.Question }
+func (Engine) Style() engines.PlaceholderStyle { return engines.Question }
 
 // Open implements engines.Engine; dsn is either form ParseDSN accepts.
 func (Engine) Open(ctx context.Context, dsn string, opts engines.Options) (engines.Conn, error) {
@@ -71,88 +68,6 @@ type stmt struct {
 	// set, so it runs with Exec, which reports the affected count.
 	exec bool
 }
-
-func open(ctx context.Context, cfg *mysql.Config, opts engines.Options) (*Conn, error) {
-	if cfg.ConnectionAttributes == "" && opts.ApplicationName != "" {
-		// performance_schema.session_connect_attrs names who holds the
-		// connection; the driver splits the list at commas and colons.
-		cfg = cfg.Clone()
-		cfg.ConnectionAttributes = "program_name:dqm,dqm_connection:" + strings.NewReplacer(",", " ", ":", " ").Replace(opts.ApplicationName)
-	}
-	connector, err := mysql.NewConnector(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("mysql dsn: %w", err)
-	}
-	// KILL needs no session settings: one round trip less at the deadline.
-	kcfg := cfg.Clone()
-	kcfg.Params = nil
-	kill, err := mysql.NewConnector(kcfg)
-	if err != nil {
-		return nil, fmt.Errorf("mysql dsn: %w", err)
-	}
-	dc, err := connector.Connect(ctx)
-	if err != nil {
-		return nil, openError(cfg, err)
-	}
-	c := &Conn{dc: dc, kill: kill, killGrace: defaultKillGrace, limit: -1}
-	c.stmts = engines.NewStmtCache(opts.StmtCacheSize, func(s *stmt) { s.ds.Close() })
-	if err := c.identify(ctx); err != nil {
-		dc.Close()
-		return nil, openError(cfg, err)
-	}
-	return c, nil
-}
-
-// openError classifies a failure to connect: whatever the cause (refused,
-// access denied, unknown database), there is no connection to use. The
-// message names the server ("connect to 127.0.0.1:3306: …").
-func openError(cfg *mysql.Config, err error) error {
-	e := Classify(err).(*engines.DatabaseError)
-	if e.Code != schemas.CodeTimeout {
-		e.Code = schemas.CodeUnavailable
-	}
-	cause := e.Message
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		cause = oe.Err.Error()
-	}
-	e.Message = "connect to " + cfg.Addr + ": " + cause
-	return e
-}
-
-// identify learns the connection id (for KILL QUERY), the flavour (for the
-// statement limit variable) and the server's own statement limit.
-func (c *Conn) identify(ctx context.Context) error {
-	row, err := c.queryRow(ctx, "SELECT CONNECTION_ID(), VERSION()")
-	if err != nil {
-		return err
-	}
-	if c.id, err = strconv.ParseUint(row[0], 10, 64); err != nil {
-		return fmt.Errorf("connection id %q: %w", row[0], err)
-	}
-	c.mariadb = strings.Contains(row[1], "MariaDB")
-	q := "SELECT @@SESSION.max_execution_time / 1000"
-	if c.mariadb {
-		q = "SELECT @@SESSION.max_statement_time"
-	}
-	if row, err = c.queryRow(ctx, q); err != nil {
-		return err
-	}
-	secs, err := strconv.ParseFloat(row[0], 64)
-	if err != nil {
-		return fmt.Errorf("statement limit %q: %w", row[0], err)
-	}
-	c.base = time.Duration(secs * float64(time.Second))
-	c.limit = c.base
-	return nil
-}
-
-// ID is the server's id for this connection (CONNECTION_ID()), the one
-// KILL takes.
-func (c *Conn) ID() uint64 { return c.id }
-
-// MariaDB reports whether the server is MariaDB rather than MySQL.
-func (c *Conn) MariaDB() bool { return c.mariadb }
 
 // Ping implements engines.Conn. A ping that does not answer before ctx
 // ends costs the connection (the driver closes it), as a dead one would.
@@ -204,13 +119,13 @@ func (c *Conn) Run(ctx context.Context, stmts []engines.Statement) (*engines.Res
 		return nil, &engines.DatabaseError{Code: schemas.CodeDatabaseError, Message: "no statements to run"}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, timedOut(err)
+		return nil, engines.Timeout(err)
 	}
 	dctx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
 	k := c.watch(ctx, abort)
 	res, inTx, err := c.run(ctx, dctx, stmts)
-	if k.stop() && err == nil {
+	if k.Stop() && err == nil {
 		// The deadline passed while the statements ran and KILL QUERY was
 		// sent: what they returned is suspect (MySQL's SLEEP returns 1 when
 		// killed), so the run is a timeout even though it ended without an
@@ -251,11 +166,7 @@ func (c *Conn) fail(ctx context.Context, gone bool, err error) error {
 	if gone {
 		cause = append(cause, engines.ErrConnLost)
 	}
-	return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: errors.Join(cause...)}
-}
-
-func timedOut(err error) error {
-	return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: err}
+	return engines.Timeout(cause...)
 }
 
 // run executes stmts on dctx, watching ctx between statements; inTx says a
@@ -375,16 +286,7 @@ func (c *Conn) execute(dctx context.Context, st *stmt, args []any, res *engines.
 		return err
 	}
 	if st.exec {
-		r, err := st.ds.(driver.StmtExecContext).ExecContext(dctx, nv)
-		if err != nil {
-			return err
-		}
-		n, err := r.RowsAffected()
-		if err != nil {
-			return err
-		}
-		res.Affected = append(res.Affected, n)
-		return nil
+		return res.AddAffected(st.ds.(driver.StmtExecContext).ExecContext(dctx, nv))
 	}
 	rows, err := st.ds.(driver.StmtQueryContext).QueryContext(dctx, nv)
 	if err != nil {
@@ -413,63 +315,6 @@ func (c *Conn) execute(dctx context.Context, st *stmt, args []any, res *engines.
 	}
 	res.Affected = append(res.Affected, 0) // a query changes nothing
 	return nil
-}
-
-// readRows encodes a result set into res (or, unless last, only reads it).
-func (c *Conn) readRows(rows driver.Rows, res *engines.Result, last bool) error {
-	cols := rows.Columns()
-	c.dest = grow(c.dest, len(cols))
-	if !last {
-		for {
-			if err := rows.Next(c.dest); err != nil {
-				if err == io.EOF {
-					return nil
-				}
-				return err
-			}
-		}
-	}
-	w, err := engines.NewRowWriter(cols)
-	if err != nil {
-		return err
-	}
-	c.widths, c.flags = grow(c.widths, len(cols)), grow(c.flags, len(cols))
-	if !meta(rows, c.widths, c.flags) {
-		clear(c.widths)
-		clear(c.flags)
-	}
-	c.kinds = grow(c.kinds, len(cols))
-	typed, _ := rows.(driver.RowsColumnTypeDatabaseTypeName)
-	for i := range cols {
-		c.kinds[i] = kindText
-		if typed != nil {
-			c.kinds[i] = kindOf(typed.ColumnTypeDatabaseTypeName(i), c.widths[i], c.flags[i], c.mariadb)
-		}
-	}
-	for {
-		if err := rows.Next(c.dest); err != nil {
-			if err != io.EOF {
-				return err
-			}
-			break
-		}
-		w.BeginRow()
-		for i, v := range c.dest {
-			encode(w, c.kinds[i], v)
-		}
-		w.EndRow()
-	}
-	res.Columns = append([]string(nil), cols...)
-	res.Rows = w.Finish()
-	res.RowCount = w.Rows()
-	return nil
-}
-
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }
 
 // rowCount is the affected count of the statement just run.

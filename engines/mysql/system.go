@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql/driver"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -10,18 +11,25 @@ import (
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/engines/internal/system"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
-// System is dqm's own SQL on MySQL/MariaDB: the shared statements of
+// systemSQL is dqm's own SQL on MySQL/MariaDB: the shared statements of
 // engines/internal/system in this dialect, and trigger DDL on the text
 // protocol (triggerddl.go), changed only where a trigger differs from the
 // wanted one, as MySQL DDL commits as it goes.
-type System struct{ system.Base }
+type systemSQL struct{ system.Base }
+
+// The DDL of dqm's own tables and of change capture on MySQL/MariaDB.
+var (
+	//go:embed ddl/tables.sql
+	tablesDDL string
+	//go:embed ddl/triggers.sql
+	triggersDDL string
+)
 
 var dialect = func() *system.Dialect {
-	d := system.NewDialect(schemas.EngineMySQL, params.Question)
+	d := system.NewDialect(schemas.EngineMySQL, engines.Question, tablesDDL, triggersDDL)
 	// TEXT holds 64 KiB, and an outcome holds a write's returned rows; its
 	// own character set, as an older dqm_requests has the server's default.
 	d.Text = "MEDIUMTEXT CHARACTER SET utf8mb4"
@@ -33,12 +41,12 @@ var dialect = func() *system.Dialect {
 }()
 
 // System implements engines.Engine.
-func (Engine) System() engines.System { return System{system.Base{D: dialect}} }
+func (Engine) System() engines.System { return systemSQL{system.Base{D: dialect}} }
 
-var _ engines.System = System{}
+var _ engines.System = systemSQL{}
 
 // InstallTriggers implements engines.Changes.
-func (System) InstallTriggers(ctx context.Context, conn engines.Conn, dsn string, tables []string) error {
+func (systemSQL) InstallTriggers(ctx context.Context, conn engines.Conn, dsn string, tables []string) error {
 	ts, err := dialect.Tables(tables)
 	if err == nil {
 		err = withDDL(ctx, conn, dsn, func(ddl ddlFunc) error { return install(ctx, conn, ddl, ts) })
@@ -50,7 +58,7 @@ func (System) InstallTriggers(ctx context.Context, conn engines.Conn, dsn string
 }
 
 // RemoveTriggers implements engines.Changes.
-func (System) RemoveTriggers(ctx context.Context, conn engines.Conn, dsn string, tables []string) error {
+func (systemSQL) RemoveTriggers(ctx context.Context, conn engines.Conn, dsn string, tables []string) error {
 	drops, err := dialect.Drops(tables)
 	if err == nil {
 		err = withDDL(ctx, conn, dsn, func(ddl ddlFunc) error {

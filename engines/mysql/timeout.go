@@ -5,6 +5,8 @@ import (
 	"database/sql/driver"
 	"strconv"
 	"time"
+
+	"github.com/dqmhq/dqm/engines"
 )
 
 // The driver closes its connection when the context of a running statement
@@ -55,59 +57,11 @@ func limitSQL(mariadb bool, d time.Duration) string {
 	return "SET SESSION max_execution_time = " + strconv.FormatInt(d.Milliseconds(), 10)
 }
 
-// killer stops the connection's statement when a deadline passes. It runs
-// (context.AfterFunc: no goroutine unless the deadline passes) only between
-// watch and stop, and stop waits for it: a KILL is never still in flight
-// when the next statement starts.
-type killer struct {
-	done   chan struct{} // closed by stop: the statements have finished
-	fin    chan struct{} // closed when the AfterFunc returns
-	cancel func() bool   // context.AfterFunc's stop
-	killed bool          // written by the AfterFunc before fin closes
-}
-
-// watch starts watching ctx for the statements about to run on c. abort
-// cancels the driver's context (layer 3).
-func (c *Conn) watch(ctx context.Context, abort context.CancelFunc) *killer {
-	if ctx.Done() == nil {
-		return nil
-	}
-	k := &killer{done: make(chan struct{}), fin: make(chan struct{})}
-	k.cancel = context.AfterFunc(ctx, func() {
-		defer close(k.fin)
-		select {
-		case <-k.done: // finished as the deadline passed: nothing to stop
-			return
-		default:
-		}
-		k.killed = true
-		kctx, cancel := context.WithTimeout(context.Background(), c.killGrace)
-		defer cancel()
-		if err := c.killQuery(kctx); err != nil {
-			abort()
-			return
-		}
-		select {
-		case <-k.done:
-		case <-kctx.Done():
-			abort()
-		}
-	})
-	return k
-}
-
-// stop ends the watch and reports whether the deadline passed during it
-// (and a KILL QUERY or an abort was sent).
-func (k *killer) stop() bool {
-	if k == nil {
-		return false
-	}
-	close(k.done)
-	if k.cancel() {
-		return false // the deadline did not pass
-	}
-	<-k.fin
-	return k.killed
+// watch starts watching ctx for the statements about to run on c: KILL
+// QUERY at the deadline (layer 2), abort, which cancels the driver's
+// context, when that fails or does not end them within killGrace (layer 3).
+func (c *Conn) watch(ctx context.Context, abort context.CancelFunc) *engines.DeadlineWatch {
+	return engines.WatchDeadline(ctx, c.killGrace, c.killQuery, abort)
 }
 
 // killQuery sends KILL QUERY for c's connection from a new connection.

@@ -30,28 +30,21 @@ import (
 //
 // Classify cannot see whether pgx closed the connection on the way; Conn
 // adds ErrConnLost itself when it did.
-func Classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var de *engines.DatabaseError
-	if errors.As(err, &de) {
-		return err
-	}
+func Classify(err error) error { return engines.Classify(err, classify) }
+
+func classify(err error) *engines.DatabaseError {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return fromPgError(pgErr, err)
-	}
 	switch {
+	case errors.As(err, &pgErr):
+		return fromPgError(pgErr, err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: err}
+		return engines.Timeout(err)
 	case errors.Is(err, context.Canceled):
 		return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement canceled", Err: err}
 	case isLost(err):
-		return &engines.DatabaseError{Code: schemas.CodeUnavailable, Message: engines.ErrConnLost.Error(),
-			Err: errors.Join(engines.ErrConnLost, err)}
+		return engines.Lost(err)
 	}
-	return &engines.DatabaseError{Code: schemas.CodeDatabaseError, Message: err.Error(), Err: err}
+	return nil
 }
 
 func fromPgError(pgErr *pgconn.PgError, err error) *engines.DatabaseError {

@@ -28,6 +28,9 @@ var (
 	maxBackoff = 10 * time.Second
 	// closeGrace bounds closing and pinging the listening connection.
 	closeGrace = 5 * time.Second
+	// idlePinged, if set, is called after each idle ping that succeeded,
+	// so a test knows the listener idled.
+	idlePinged func()
 )
 
 // Listen opens a dedicated PostgreSQL connection that LISTENs on Channel
@@ -107,6 +110,9 @@ func wait(ctx context.Context, conn *pgx.Conn) error {
 		cancel()
 		if err != nil {
 			return err
+		}
+		if idlePinged != nil {
+			idlePinged()
 		}
 	}
 }

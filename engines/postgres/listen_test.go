@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,7 +61,9 @@ func awaitClosed(t *testing.T, ch <-chan struct{}) {
 func TestListen(t *testing.T) {
 	old := listenIdle
 	listenIdle = 200 * time.Millisecond // exercise the idle ping
-	t.Cleanup(func() { listenIdle = old })
+	var pings atomic.Int32
+	idlePinged = func() { pings.Add(1) }
+	t.Cleanup(func() { listenIdle, idlePinged = old, nil })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -95,7 +98,8 @@ func TestListen(t *testing.T) {
 	t.Run("idle", func(t *testing.T) {
 		// Idling is what is tested: several idle timeouts and pings pass,
 		// and the connection still delivers.
-		time.Sleep(3 * listenIdle)
+		from := pings.Load()
+		testutil.Eventually(t, 30*time.Second, "three idle pings", func() bool { return pings.Load() >= from+3 })
 		drain(wake)
 		exec(t, "INSERT INTO items (id, name) VALUES (200, 'idle')")
 		awaitWake(t, wake, "after idling")

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -30,7 +29,7 @@ func New() engines.Engine { return Engine{} }
 func (Engine) Name() string { return schemas.EnginePostgres }
 
 // Style implements engines.Engine: $1..$n.
-func (Engine) Style() params.Style { return params.Dollar }
+func (Engine) Style() engines.PlaceholderStyle { return engines.Dollar }
 
 // cancelGrace is how long a query may take to stop after its context ends
 // and the CancelRequest is sent, before the socket deadline gives up on it

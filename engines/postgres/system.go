@@ -2,22 +2,30 @@ package postgres
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/engines/internal/system"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
-// System is dqm's own SQL on PostgreSQL: the shared statements of
+// systemSQL is dqm's own SQL on PostgreSQL: the shared statements of
 // engines/internal/system in this dialect, triggers that call one capture
 // function, and LISTEN as the wake-up (listen.go).
-type System struct{ system.Base }
+type systemSQL struct{ system.Base }
+
+// The DDL of dqm's own tables and of change capture on PostgreSQL.
+var (
+	//go:embed ddl/tables.sql
+	tablesDDL string
+	//go:embed ddl/triggers.sql
+	triggersDDL string
+)
 
 var dialect = func() *system.Dialect {
-	d := system.NewDialect(schemas.EnginePostgres, params.Dollar)
+	d := system.NewDialect(schemas.EnginePostgres, engines.Dollar, tablesDDL, triggersDDL)
 	d.Pending, d.Sent, d.Done = "NOT delivered", "delivered", "TRUE"
 	d.Cutoff = "now() - $1::float8 * interval '1 second'"
 	d.Age = func(s float64) any { return s }
@@ -28,12 +36,12 @@ var dialect = func() *system.Dialect {
 }()
 
 // System implements engines.Engine.
-func (Engine) System() engines.System { return System{system.Base{D: dialect}} }
+func (Engine) System() engines.System { return systemSQL{system.Base{D: dialect}} }
 
-var _ engines.System = System{}
+var _ engines.System = systemSQL{}
 
 // InstallTriggers implements engines.Changes, in one transaction.
-func (System) InstallTriggers(ctx context.Context, conn engines.Conn, _ string, tables []string) error {
+func (systemSQL) InstallTriggers(ctx context.Context, conn engines.Conn, _ string, tables []string) error {
 	if err := install(ctx, conn, tables); err != nil {
 		return fmt.Errorf("triggers: install on postgres: %w", err)
 	}
@@ -77,7 +85,9 @@ func install(ctx context.Context, conn engines.Conn, tables []string) error {
 }
 
 // Wake implements engines.Changes with LISTEN (listen.go).
-func (System) Wake(ctx context.Context, dsn string) (<-chan struct{}, error) { return Listen(ctx, dsn) }
+func (systemSQL) Wake(ctx context.Context, dsn string) (<-chan struct{}, error) {
+	return Listen(ctx, dsn)
+}
 
 // Read implements engines.Reader.
 func (c *Conn) Read(ctx context.Context, st engines.Statement, row func([]any) error) error {

@@ -24,7 +24,7 @@ const (
 // locked are retryable, an interrupt is a timeout, I/O and open failures
 // mean the connection must be replaced, everything else (syntax,
 // constraint, mismatch) is the statement's fault.
-func classifyCode(code int, msg string, err error) error {
+func classifyCode(code int, msg string, err error) *engines.DatabaseError {
 	e := &engines.DatabaseError{Code: schemas.CodeDatabaseError, SQLState: "SQLITE_" + strconv.Itoa(code), Message: msg, Err: err}
 	switch code & 0xff {
 	case codeBusy, codeLocked:

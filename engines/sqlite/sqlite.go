@@ -11,7 +11,6 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -27,7 +26,7 @@ func New() engines.Engine { return Engine{} }
 func (Engine) Name() string { return schemas.EngineSQLite }
 
 // Style implements engines.Engine.
-func (Engine) Style() params.Style { return params.Question }
+func (Engine) Style() engines.PlaceholderStyle { return engines.Question }
 
 // Open implements engines.Engine.
 func (Engine) Open(ctx context.Context, dsn string, opts engines.Options) (engines.Conn, error) {
@@ -156,7 +155,7 @@ func (c *Conn) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 // statement is a timeout only because the deadline passed.
 func (c *Conn) fail(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "statement timed out", Err: errors.Join(ctx.Err(), err)}
+		return engines.Timeout(ctx.Err(), err)
 	}
 	return classify(err)
 }
@@ -166,13 +165,7 @@ func (c *Conn) fail(ctx context.Context, err error) error {
 // Finish statement after the client's keeps them).
 func run(ctx context.Context, st *sql.Stmt, query string, args []any, res *engines.Result, keep bool) error {
 	if !engines.ReturnsRows(query) {
-		r, err := st.ExecContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		n, _ := r.RowsAffected()
-		res.Affected = append(res.Affected, n)
-		return nil
+		return res.AddAffected(st.ExecContext(ctx, args...))
 	}
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
@@ -188,12 +181,14 @@ func run(ctx context.Context, st *sql.Stmt, query string, args []any, res *engin
 
 // classify maps SQLite result codes to contract codes.
 func classify(err error) error {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		if errors.Is(err, sql.ErrConnDone) || errors.Is(err, context.Canceled) {
-			return &engines.DatabaseError{Code: schemas.CodeUnavailable, Message: "database connection lost", Err: errors.Join(engines.ErrConnLost, err)}
+	return engines.Classify(err, func(err error) *engines.DatabaseError {
+		var se *sqlite.Error
+		switch {
+		case errors.As(err, &se):
+			return classifyCode(se.Code(), se.Error(), err)
+		case errors.Is(err, sql.ErrConnDone), errors.Is(err, context.Canceled):
+			return engines.Lost(err)
 		}
-		return &engines.DatabaseError{Code: schemas.CodeDatabaseError, Message: err.Error(), Err: err}
-	}
-	return classifyCode(se.Code(), se.Error(), err)
+		return nil
+	})
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,17 +10,26 @@ import (
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/engines/internal/system"
-	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
-// System is dqm's own SQL on SQLite: the shared statements of
+// systemSQL is dqm's own SQL on SQLite: the shared statements of
 // engines/internal/system in this dialect; triggers of the main database
 // only, each install one transaction.
-type System struct{ system.Base }
+type systemSQL struct{ system.Base }
+
+// The DDL of dqm's own tables and of change capture on SQLite.
+var (
+	//go:embed ddl/tables.sql
+	tablesDDL string
+	//go:embed ddl/triggers.sql
+	triggersDDL string
+	//go:embed ddl/demo.sql
+	demoSeed string
+)
 
 var dialect = func() *system.Dialect {
-	d := system.NewDialect(schemas.EngineSQLite, params.Question)
+	d := system.NewDialect(schemas.EngineSQLite, engines.Question, tablesDDL, triggersDDL)
 	d.Cutoff = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)"
 	d.RequestsCutoff = "datetime('now', ?)" // dqm_requests.created_at is CURRENT_TIMESTAMP's text
 	d.Age = func(s float64) any { return fmt.Sprintf("-%.3f seconds", s) }
@@ -33,14 +43,14 @@ var dialect = func() *system.Dialect {
 }()
 
 // System implements engines.Engine.
-func (Engine) System() engines.System { return System{system.Base{D: dialect}} }
+func (Engine) System() engines.System { return systemSQL{system.Base{D: dialect}} }
 
-var _ engines.System = System{}
+var _ engines.System = systemSQL{}
 
 // InstallTriggers implements engines.Changes. The triggers are dropped and
 // created again in one transaction, so new columns are picked up and no
 // change goes unrecorded meanwhile.
-func (System) InstallTriggers(ctx context.Context, conn engines.Conn, _ string, tables []string) error {
+func (systemSQL) InstallTriggers(ctx context.Context, conn engines.Conn, _ string, tables []string) error {
 	d := dialect
 	ts, err := d.Tables(tables)
 	if err != nil {
@@ -79,7 +89,7 @@ func (Engine) PrepareDSN(dsn string) error {
 }
 
 // DemoSeed is the script that fills the demo database of `make run`.
-func (Engine) DemoSeed() string { return schemas.DemoSQLite() }
+func (Engine) DemoSeed() string { return demoSeed }
 
 // Read implements engines.Reader.
 func (c *Conn) Read(ctx context.Context, st engines.Statement, row func([]any) error) error {

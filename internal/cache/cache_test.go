@@ -94,32 +94,40 @@ func TestLRUBounds(t *testing.T) {
 	})
 }
 
+// TestSingleflight: concurrent misses of one key run one fill. The fill
+// holds until every caller has missed, so without the shared flight each
+// of them would run its own.
 func TestSingleflight(t *testing.T) {
+	const callers = 100
 	c := New(0, 0)
+	var misses atomic.Int32
+	allMissed := make(chan struct{})
+	c.OnEvent = func(_, ev string) {
+		if ev == "miss" && misses.Add(1) == callers {
+			close(allMissed)
+		}
+	}
 	var calls atomic.Int32
-	release := make(chan struct{})
 	fill := func(context.Context) *Answer {
 		calls.Add(1)
-		<-release
+		select {
+		case <-allMissed:
+		case <-time.After(30 * time.Second):
+			t.Errorf("%d of %d callers missed", misses.Load(), callers)
+		}
 		return result(`[42]`)
 	}
 	var wg sync.WaitGroup
-	var entered sync.WaitGroup
-	entered.Add(100)
-	for range 100 {
+	for range callers {
 		wg.Go(func() {
-			entered.Done()
 			if r := c.Do(context.Background(), "db", "k", nil, time.Minute, fill); string(r.Result.Rows) != `[42]` {
 				t.Errorf("rows %s", r.Result.Rows)
 			}
 		})
 	}
-	entered.Wait()
-	time.Sleep(20 * time.Millisecond) // let the 100 callers reach the flight; the assertion does not depend on it
-	close(release)
 	wg.Wait()
 	if calls.Load() != 1 {
-		t.Fatalf("%d fills for 100 concurrent misses", calls.Load())
+		t.Fatalf("%d fills for %d concurrent misses", calls.Load(), callers)
 	}
 }
 

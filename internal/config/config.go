@@ -323,7 +323,7 @@ type Catalog struct {
 	Host  string `json:"host"`
 	// ManageTables (default true) lets dqm create the catalog table (named
 	// by Table) and dqm_requests when they are missing, and prune
-	// dqm_requests. Off, the operator creates them (schemas/ddl/).
+	// dqm_requests. Off, the operator creates them (engines/<engine>/ddl/).
 	ManageTables bool `json:"manage_tables"`
 }
 

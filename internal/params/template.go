@@ -119,49 +119,31 @@ func (p *parser) run() error {
 				return err
 			}
 			i = j
-		case c == '\'':
+		case c == '\'' || c == '"' || c == '`':
 			content = true
-			j, err := p.skipQuoted(i, eEnd == i)
-			if err != nil {
-				return err
-			}
-			i = j
-		case c == '"' || c == '`':
-			content = true
-			j, err := p.skipQuoted(i, false)
+			// A backslash escapes only in E'...' strings.
+			j, err := p.skipQuoted(i, c == '\'' && eEnd == i)
 			if err != nil {
 				return err
 			}
 			i = j
 		case c == '$':
 			content = true
-			// Words swallow their own '$' below, so a '$' seen here starts a
-			// token, which is where PostgreSQL looks for $tag$.
-			if j := dollarTagEnd(s, i); j > 0 {
-				tag := s[i:j]
-				k := strings.Index(s[j:], tag)
-				if k < 0 {
-					return p.errorf(i, "unterminated dollar-quoted string %s", tag)
-				}
-				i = j + k + len(tag)
-			} else {
-				i++
+			j, err := p.skipDollarQuoted(i)
+			if err != nil {
+				return err
 			}
+			i = j
 		case c == ':':
 			content = true
-			if (i == 0 || s[i-1] != ':') && i+1 < len(s) && isNameStart(s[i+1]) {
-				j := i + 2
-				for j < len(s) && isNameByte(s[j]) {
-					j++
-				}
-				if j < len(s) && (s[j] == '$' || s[j] >= utf8.RuneSelf) {
-					return p.errorf(i, "placeholder %s is followed by a character that databases read as part of a name; names are ASCII letters, digits and _", s[i:j])
-				}
-				spans = append(spans, span{i, j})
-				i = j
-			} else {
-				i++
+			j, err := p.placeholder(i)
+			if err != nil {
+				return err
 			}
+			if j > i+1 {
+				spans = append(spans, span{i, j})
+			}
+			i = j
 		case isWordStart(c):
 			// Consuming whole words keeps "a$b$" an identifier rather than a
 			// dollar quote and tells E'...' apart from, say, TYPE'...'.
@@ -181,6 +163,41 @@ func (p *parser) run() error {
 	}
 	p.finish(stmtStart, len(s), content, spans)
 	return nil
+}
+
+// skipDollarQuoted returns the index just past a $tag$...$tag$ string
+// starting at i, or past the lone '$' at i. Words swallow their own '$' in
+// run, so a '$' seen there starts a token, which is where PostgreSQL looks
+// for $tag$.
+func (p *parser) skipDollarQuoted(i int) (int, error) {
+	s := p.src
+	j := dollarTagEnd(s, i)
+	if j <= 0 {
+		return i + 1, nil
+	}
+	tag := s[i:j]
+	k := strings.Index(s[j:], tag)
+	if k < 0 {
+		return 0, p.errorf(i, "unterminated dollar-quoted string %s", tag)
+	}
+	return j + k + len(tag), nil
+}
+
+// placeholder returns the index just past the :NAME starting at i, or
+// i+1 when the ':' there starts none (a cast's second colon, a lone ':').
+func (p *parser) placeholder(i int) (int, error) {
+	s := p.src
+	if (i > 0 && s[i-1] == ':') || i+1 >= len(s) || !isNameStart(s[i+1]) {
+		return i + 1, nil
+	}
+	j := i + 2
+	for j < len(s) && isNameByte(s[j]) {
+		j++
+	}
+	if j < len(s) && (s[j] == '$' || s[j] >= utf8.RuneSelf) {
+		return 0, p.errorf(i, "placeholder %s is followed by a character that databases read as part of a name; names are ASCII letters, digits and _", s[i:j])
+	}
+	return j, nil
 }
 
 // skipQuoted returns the index just past the quoted text opening at i.

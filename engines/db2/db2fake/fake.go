@@ -8,6 +8,7 @@ package db2fake
 import (
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -243,52 +244,80 @@ func word(q string, n int) string {
 	return strings.ToUpper(w)
 }
 
+// call is one statement the fake answers.
+type call struct {
+	q, u string // the statement, and its words upper-cased and single-spaced
+	args []driver.Value
+}
+
+func (c call) str(i int) string { s, _ := c.args[i].(string); return s }
+
+func (c call) num(i int) int64 {
+	switch v := c.args[i].(type) {
+	case int64:
+		return v
+	case string:
+		var n int64
+		fmt.Sscan(v, &n)
+		return n
+	}
+	return 0
+}
+
+// errNoMatch: the statement is not one an answer function knows.
+var errNoMatch = errors.New("db2fake: no match")
+
 func (db *DB) answer(q string, args []driver.Value) (*result, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	q = stripComments(q)
-	u := strings.ToUpper(strings.Join(strings.Fields(q), " "))
-	str := func(i int) string { s, _ := args[i].(string); return s }
-	num := func(i int) int64 {
-		switch v := args[i].(type) {
-		case int64:
-			return v
-		case string:
-			var n int64
-			fmt.Sscan(v, &n)
-			return n
+	c := call{q: q, u: strings.ToUpper(strings.Join(strings.Fields(q), " ")), args: args}
+	for _, answer := range []func(call) (*result, error){db.answerSchema, db.answerSystem, db.answerData} {
+		if r, err := answer(c); err != errNoMatch {
+			return r, err
 		}
-		return 0
 	}
+	return nil, diag("42601", -104, "SQL0104N  An unexpected token was found: "+q)
+}
+
+// answerSchema answers the session and DDL statements.
+func (db *DB) answerSchema(c call) (*result, error) {
 	switch {
-	case strings.Contains(u, "MON_GET_APPLICATION_HANDLE"):
+	case strings.Contains(c.u, "MON_GET_APPLICATION_HANDLE"):
 		return &result{cols: []string{"1"}, types: []string{"BIGINT"}, rows: [][]driver.Value{{int64(1)}}}, nil
-	case u == "VALUES 1":
+	case c.u == "VALUES 1":
 		return &result{cols: []string{"1"}, types: []string{"INTEGER"}, rows: [][]driver.Value{{int32(1)}}}, nil
-	case strings.HasPrefix(u, "CREATE TABLE "), strings.HasPrefix(u, "CREATE INDEX "):
-		name := word(q, 2)
+	case strings.HasPrefix(c.u, "CREATE TABLE "), strings.HasPrefix(c.u, "CREATE INDEX "):
+		name := word(c.q, 2)
 		if db.created[name] {
 			return nil, diag("42710", -601, "SQL0601N  The name of the object to be created is identical to the existing name \""+name+"\".")
 		}
 		db.created[name] = true
 		return &result{}, nil
-	case strings.HasPrefix(u, "CREATE OR REPLACE TRIGGER "):
-		db.triggers[word(q, 4)] = q
+	case strings.HasPrefix(c.u, "CREATE OR REPLACE TRIGGER "):
+		db.triggers[word(c.q, 4)] = c.q
 		return &result{}, nil
-	case strings.HasPrefix(u, "DROP TRIGGER "):
-		name := word(q, 2)
+	case strings.HasPrefix(c.u, "DROP TRIGGER "):
+		name := word(c.q, 2)
 		if _, ok := db.triggers[name]; !ok {
 			return nil, diag("42704", -204, "SQL0204N  \""+name+"\" is an undefined name.")
 		}
 		delete(db.triggers, name)
 		return &result{}, nil
-	case strings.Contains(u, "FROM SYSCAT.COLUMNS"):
+	case strings.Contains(c.u, "FROM SYSCAT.COLUMNS"):
 		r := &result{cols: []string{"COLNAME", "TYPENAME"}, types: []string{"VARCHAR", "VARCHAR"}}
-		if db.created[str(len(args)-1)] {
+		if db.created[c.str(len(c.args)-1)] {
 			r.rows = [][]driver.Value{{"ID", "INTEGER"}, {"NAME", "VARCHAR"}}
 		}
 		return r, nil
-	case strings.HasPrefix(u, "SELECT REF, NAME, DESCRIPTION"):
+	}
+	return nil, errNoMatch
+}
+
+// answerSystem answers dqm's reads and writes of its own tables.
+func (db *DB) answerSystem(c call) (*result, error) {
+	switch {
+	case strings.HasPrefix(c.u, "SELECT REF, NAME, DESCRIPTION"):
 		r := &result{cols: []string{"REF", "NAME", "DESCRIPTION", "SQL_TEXT", "SQL_POSTGRES", "SQL_MYSQL", "SQL_SQLITE", "SQL_DB2",
 			"QUEUE", "IS_PUBLIC", "TIMEOUT_MS", "CACHE_TTL_S", "TABLES_LIST"},
 			types: []string{"BIGINT", "VARCHAR", "CLOB", "CLOB", "CLOB", "CLOB", "CLOB", "CLOB", "VARCHAR", "BOOLEAN", "INTEGER", "INTEGER", "VARCHAR"}}
@@ -296,63 +325,71 @@ func (db *DB) answer(q string, args []driver.Value) (*result, error) {
 			r.rows = append(r.rows, []driver.Value{e.Ref, e.Name, "", e.SQL, nil, nil, nil, nil, e.Queue, e.Public, e.TimeoutMS, e.TTLSec, e.Tables})
 		}
 		return r, nil
-	case strings.HasPrefix(u, "SELECT BODY_HASH FROM DQM_REQUESTS WHERE 1 = 0"), strings.HasPrefix(u, "SELECT OUTCOME FROM DQM_REQUESTS WHERE 1 = 0"):
-		return &result{cols: []string{word(q, 1)}, types: []string{"VARCHAR"}}, nil // the columns exist
-	case strings.HasPrefix(u, "SELECT REF, BODY_HASH, OUTCOME FROM DQM_REQUESTS WHERE REQUEST_ID = ?"):
+	case strings.HasPrefix(c.u, "SELECT BODY_HASH FROM DQM_REQUESTS WHERE 1 = 0"), strings.HasPrefix(c.u, "SELECT OUTCOME FROM DQM_REQUESTS WHERE 1 = 0"):
+		return &result{cols: []string{word(c.q, 1)}, types: []string{"VARCHAR"}}, nil // the columns exist
+	case strings.HasPrefix(c.u, "SELECT REF, BODY_HASH, OUTCOME FROM DQM_REQUESTS WHERE REQUEST_ID = ?"):
 		r := &result{cols: []string{"REF", "BODY_HASH", "OUTCOME"}, types: []string{"BIGINT", "VARCHAR", "CLOB"}}
-		if rec, ok := db.requests[str(0)]; ok {
+		if rec, ok := db.requests[c.str(0)]; ok {
 			r.rows = [][]driver.Value{{rec.ref, rec.bodyHash, rec.outcome}}
 		}
 		return r, nil
-	case strings.HasPrefix(u, "INSERT INTO DQM_REQUESTS (REQUEST_ID, REF, BODY_HASH) VALUES (?, ?, ?)"):
-		if _, ok := db.requests[str(0)]; ok {
+	case strings.HasPrefix(c.u, "INSERT INTO DQM_REQUESTS (REQUEST_ID, REF, BODY_HASH) VALUES (?, ?, ?)"):
+		if _, ok := db.requests[c.str(0)]; ok {
 			return nil, diag("23505", -803, "SQL0803N  One or more values in the INSERT statement are not valid.")
 		}
-		db.requests[str(0)] = &request{ref: num(1), bodyHash: str(2)}
+		db.requests[c.str(0)] = &request{ref: c.num(1), bodyHash: c.str(2)}
 		return &result{affected: 1}, nil
-	case strings.HasPrefix(u, "UPDATE DQM_REQUESTS SET OUTCOME = ? WHERE REQUEST_ID = ?"):
-		rec, ok := db.requests[str(1)]
+	case strings.HasPrefix(c.u, "UPDATE DQM_REQUESTS SET OUTCOME = ? WHERE REQUEST_ID = ?"):
+		rec, ok := db.requests[c.str(1)]
 		if !ok {
 			return &result{}, nil
 		}
-		rec.outcome = args[0]
+		rec.outcome = c.args[0]
 		return &result{affected: 1}, nil
-	case strings.HasPrefix(u, "INSERT INTO ITEMS (ID, NAME) VALUES (?, ?)"):
-		id := num(0)
-		db.items[id] = str(1)
+	case strings.HasPrefix(c.u, "DELETE FROM TRIGGER_EVENTS"), strings.HasPrefix(c.u, "DELETE FROM DQM_REQUESTS"):
+		return &result{}, nil
+	}
+	return nil, errNoMatch
+}
+
+// answerData answers the items table's statements and the events its
+// insert trigger records.
+func (db *DB) answerData(c call) (*result, error) {
+	switch {
+	case strings.HasPrefix(c.u, "INSERT INTO ITEMS (ID, NAME) VALUES (?, ?)"):
+		id := c.num(0)
+		db.items[id] = c.str(1)
 		if _, ok := db.triggers["DQM_ITEMS_INS"]; ok {
 			db.events = append(db.events, Event{Seq: int64(len(db.events) + 1), Table: "items", Op: "insert",
-				Data: fmt.Sprintf(`{"new":{"id":%d,"name":%q}}`, id, str(1))})
+				Data: fmt.Sprintf(`{"new":{"id":%d,"name":%q}}`, id, c.str(1))})
 		}
 		return &result{affected: 1}, nil
-	case strings.HasPrefix(u, "SELECT ID, NAME FROM ITEMS WHERE ID = ?"):
+	case strings.HasPrefix(c.u, "SELECT ID, NAME FROM ITEMS WHERE ID = ?"):
 		r := &result{cols: []string{"ID", "NAME"}, types: []string{"INTEGER", "VARCHAR"}}
-		if name, ok := db.items[num(0)]; ok {
-			r.rows = [][]driver.Value{{int32(num(0)), []byte(name)}}
+		if name, ok := db.items[c.num(0)]; ok {
+			r.rows = [][]driver.Value{{int32(c.num(0)), []byte(name)}}
 		}
 		return r, nil
-	case strings.HasPrefix(u, "SELECT SEQUENCE_ID, TABLE_NAME, OP, DATA, CREATED_AT FROM TRIGGER_EVENTS"):
+	case strings.HasPrefix(c.u, "SELECT SEQUENCE_ID, TABLE_NAME, OP, DATA, CREATED_AT FROM TRIGGER_EVENTS"):
 		r := &result{cols: []string{"SEQUENCE_ID", "TABLE_NAME", "OP", "DATA", "CREATED_AT"},
 			types: []string{"BIGINT", "VARCHAR", "VARCHAR", "CLOB", "TIMESTAMP"}}
 		for _, e := range db.events {
-			if !e.Delivered && e.Seq > num(0) {
+			if !e.Delivered && e.Seq > c.num(0) {
 				r.rows = append(r.rows, []driver.Value{e.Seq, e.Table, e.Op, e.Data, time.Now()})
 			}
 		}
 		return r, nil
-	case strings.HasPrefix(u, "UPDATE TRIGGER_EVENTS SET DELIVERED = 1 WHERE SEQUENCE_ID IN ("):
-		for i := range args {
+	case strings.HasPrefix(c.u, "UPDATE TRIGGER_EVENTS SET DELIVERED = 1 WHERE SEQUENCE_ID IN ("):
+		for i := range c.args {
 			for j := range db.events {
-				if db.events[j].Seq == num(i) {
+				if db.events[j].Seq == c.num(i) {
 					db.events[j].Delivered = true
 				}
 			}
 		}
-		return &result{affected: int64(len(args))}, nil
-	case strings.HasPrefix(u, "DELETE FROM TRIGGER_EVENTS"), strings.HasPrefix(u, "DELETE FROM DQM_REQUESTS"):
-		return &result{}, nil
+		return &result{affected: int64(len(c.args))}, nil
 	}
-	return nil, diag("42601", -104, "SQL0104N  An unexpected token was found: "+q)
+	return nil, errNoMatch
 }
 
 // stripComments drops the "--" lines a script's statement may begin with.

@@ -22,23 +22,19 @@ type Base struct{ D *Dialect }
 
 // Setup implements engines.Tables.
 func (b Base) Setup(ctx context.Context, conn engines.Conn, catalogTable, seed string) error {
-	ddl, err := schemas.DDL(b.D.Engine, catalogTable)
-	if err != nil {
-		return err
-	}
 	run := func(script string) error {
 		tpl, err := params.Parse(script)
 		if err != nil {
 			return fmt.Errorf("dqm DDL: %w", err)
 		}
-		for _, s := range tpl.Statements(b.D.Style) {
+		for _, s := range tpl.Statements(params.Style(b.D.Style)) {
 			if err := Ignore(Exec(ctx, conn, s.SQL), b.D.Exists); err != nil {
 				return fmt.Errorf("dqm DDL: %w", err)
 			}
 		}
 		return nil
 	}
-	if err := run(ddl); err != nil {
+	if err := run(strings.ReplaceAll(b.D.SetupDDL, "{{queries}}", catalogTable)); err != nil {
 		return err
 	}
 	if err := b.migrate(ctx, conn); err != nil {
@@ -115,7 +111,7 @@ func (b Base) ReadCatalog(ctx context.Context, conn engines.Conn, table, databas
 	})
 	var de *engines.DatabaseError
 	if errors.As(err, &de) && b.D.NoTable != nil && b.D.NoTable(de) {
-		return nil, fmt.Errorf("catalog table %s does not exist: dqm creates it at start when catalog.manage_tables is true, or create it from schemas/ddl/ (%w)", table, err)
+		return nil, fmt.Errorf("catalog table %s does not exist: dqm creates it at start when catalog.manage_tables is true, or create it from engines/%s/ddl/tables.sql (%w)", table, b.D.Engine, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read catalog table %s: %w", table, err)

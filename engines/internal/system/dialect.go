@@ -8,14 +8,16 @@ import (
 	"strings"
 
 	"github.com/dqmhq/dqm/engines"
-	"github.com/dqmhq/dqm/internal/params"
-	"github.com/dqmhq/dqm/schemas"
 )
 
-// Dialect is what differs between engines besides the DDL files.
+// Dialect is what differs between engines besides their DDL files.
 type Dialect struct {
-	Engine string       // schemas.EnginePostgres ...
-	Style  params.Style // placeholder style
+	Engine string                   // schemas.EnginePostgres ...
+	Style  engines.PlaceholderStyle // placeholder style
+	// SetupDDL is the script that creates dqm's own tables (the engine's
+	// ddl/tables.sql), the catalog table named {{queries}}.
+	SetupDDL string
+	// DDL is the trigger DDL (the engine's ddl/triggers.sql) by section.
 	DDL    map[string]string
 	Quote  func(string) string            // an identifier, exactly as spelt
 	Fold   func(string) string            // how the engine folds an unquoted name
@@ -56,13 +58,10 @@ type Dialect struct {
 }
 
 // NewDialect returns the defaults most engines share, with the engine's
-// trigger DDL loaded; the engine adjusts the rest.
-func NewDialect(engine string, style params.Style) *Dialect {
-	ddl, err := schemas.TriggerDDL(engine)
-	if err != nil {
-		panic("system: " + err.Error()) // embedded: a build error
-	}
-	return &Dialect{Engine: engine, Style: style, DDL: ddl, NewRow: "NEW", OldRow: "OLD",
+// DDL: tables, the script of dqm's own tables, and triggers, its trigger
+// DDL file (Sections). The engine adjusts the rest.
+func NewDialect(engine string, style engines.PlaceholderStyle, tables, triggers string) *Dialect {
+	return &Dialect{Engine: engine, Style: style, SetupDDL: tables, DDL: Sections(triggers), NewRow: "NEW", OldRow: "OLD",
 		Quote: DoubleQuote, Fold: same, Pair: commaPair, Pending: "delivered = 0", Sent: "delivered = 1", Done: "1",
 		Limit: func(n int) string { return " LIMIT " + strconv.Itoa(n) }, Data: "data", Text: "TEXT",
 		SchemaTables: true, TriggerInSchema: true}
@@ -70,7 +69,7 @@ func NewDialect(engine string, style params.Style) *Dialect {
 
 // P is the n-th placeholder (from 1).
 func (d *Dialect) P(n int) string {
-	if d.Style == params.Dollar {
+	if d.Style == engines.Dollar {
 		return "$" + strconv.Itoa(n)
 	}
 	return "?"

@@ -1,4 +1,4 @@
--- Change capture on MySQL/MariaDB (triggers.Install renders and runs it).
+-- Change capture on MySQL/MariaDB (InstallTriggers renders and runs it).
 -- Each "-- name:" line starts one statement, run whole. Other lines
 -- starting with "--" are dropped. Tokens: {{events}} the
 -- database-qualified trigger_events table, {{trigger}} the trigger's

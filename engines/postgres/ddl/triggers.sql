@@ -1,4 +1,4 @@
--- Change capture on PostgreSQL (triggers.Install renders and runs it).
+-- Change capture on PostgreSQL (InstallTriggers renders and runs it).
 -- Each "-- name:" line starts one statement, run whole: bodies may hold
 -- semicolons. Other lines starting with "--" are dropped. Tokens:
 -- {{events}} the schema-qualified trigger_events table, {{capture}} the

@@ -1,4 +1,4 @@
--- Change capture on SQLite (triggers.Install renders and runs it). Each
+-- Change capture on SQLite (InstallTriggers renders and runs it). Each
 -- "-- name:" line starts one statement, run whole: trigger bodies hold
 -- semicolons. Other lines starting with "--" are dropped. Tokens:
 -- {{trigger}} the trigger's name, {{table}} the watched table (quoted),
