@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"testing"
@@ -30,7 +31,7 @@ func BenchmarkHandleWrite(b *testing.B) {
 		Catalog: func() *catalog.Catalog { return cat }, NC: nc, Source: "/dqm/bench", Metrics: metrics.New(),
 		Idempotent: true, Invalidate: func(schemas.Invalidation) error { return nil },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	m := request("bench", refWrite, "_INBOX.bench.1", time.Now().Add(time.Hour))
+	m := queryMsg("bench", refWrite, "_INBOX.bench.1", time.Now().Add(time.Hour))
 	b.ReportAllocs()
 	for b.Loop() {
 		w.handle(context.Background(), "fast", newFakeMsg(m))
@@ -38,4 +39,27 @@ func BenchmarkHandleWrite(b *testing.B) {
 		delete(e.records, "bench")
 		delete(e.applied, "bench")
 	}
+}
+
+// BenchmarkBodyHash: a write's body hash from its canonical params
+// (bodyHash) against the reflection it replaced (legacyBodyHash).
+func BenchmarkBodyHash(b *testing.B) {
+	raw := params.Raw{"INTEGER": {"N": json.RawMessage("42")}, "STRING": {"NAME": json.RawMessage(`"Ada"`)},
+		"TIMESTAMP": {"AT": json.RawMessage(`"2026-12-01 10:00:00.5"`)}}
+	vals, err := params.Decode(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("canonical", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			bodyHash(7, raw, vals)
+		}
+	})
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			legacyBodyHash(7, vals)
+		}
+	})
 }

@@ -77,7 +77,7 @@ type Config struct {
 type Worker struct {
 	cfg     Config
 	log     *slog.Logger
-	handler Handler    // the middleware chain, built once (chain.go)
+	handler handler    // the request path, built once (chain.go)
 	mu      sync.Mutex // serialises use of conn
 	conn    engines.Conn
 	direct  lane // the direct lane's micro service (direct.go)
@@ -204,12 +204,12 @@ func (w *Worker) pull(ctx context.Context, tag string, cons jetstream.Consumer) 
 
 // handle answers one message through the middleware chain (chain.go).
 // In-flight work outlives the stop of fetching (ctx), not an abort.
-func (w *Worker) handle(ctx context.Context, tag string, msg Msg) {
+func (w *Worker) handle(ctx context.Context, tag string, msg message) {
 	base := context.WithoutCancel(ctx)
 	if w.cfg.Abort != nil {
 		base = w.cfg.Abort
 	}
-	w.handler(base, &Request{Msg: msg, Tag: tag, Pulled: time.Now()})
+	w.handler(base, &request{msg: msg, tag: tag, pulled: time.Now()})
 }
 
 func (w *Worker) aborted() bool { return w.cfg.Abort != nil && w.cfg.Abort.Err() != nil }
@@ -217,7 +217,7 @@ func (w *Worker) aborted() bool { return w.cfg.Abort != nil && w.cfg.Abort.Err()
 // keepInProgress tells JetStream every interval that msg is still being
 // worked on, until the returned stop is called; once stop returns, no mark
 // is being sent or will be. A timer, not a goroutine per request.
-func keepInProgress(msg Msg, every time.Duration) (stop func()) {
+func keepInProgress(msg message, every time.Duration) (stop func()) {
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
@@ -278,7 +278,7 @@ func (w *Worker) invalidate(db string, ref int64, tables []string) {
 // run executes on the worker's connection, connecting first if needed. A
 // lost connection is dropped here, for every statement dqm runs (its own
 // included), so the next request reconnects; the request is answered 503.
-// Retrying a deadlock is the retry step's (chain.go).
+// Retrying a deadlock is the retry step's (execute.go).
 func (w *Worker) run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
