@@ -81,7 +81,10 @@ func (w *Worker) deadLetter(r *request, reason string) {
 // settle acks, NAKs or terminates the message after the reply is out
 // (reply-before-ack: a crash between the two redelivers a request whose
 // requester already has its answer, which it ignores: one request, one
-// reply, by id).
+// reply, by id). A request the landing bound cut short is NAKed with a
+// delay that outlasts this instance's pulls (pull.go), so that it goes to
+// another instance instead of bouncing between workers that all land,
+// each delivery counting against MaxDeliver.
 func (w *Worker) settle(next handler) handler {
 	return func(ctx context.Context, r *request) *result {
 		res := next(ctx, r)
@@ -89,6 +92,8 @@ func (w *Worker) settle(next handler) handler {
 		switch {
 		case res.settle == ack:
 			err = r.msg.Ack()
+		case res.settle == redeliver && res.reason == reasonLanding:
+			err = r.msg.NakWithDelay(landingRedelivery)
 		case res.settle == redeliver:
 			err = r.msg.Nak()
 		case res.settle == terminate:

@@ -83,6 +83,11 @@ type Worker struct {
 	direct  lane // the direct lane's micro service (direct.go)
 
 	processed, failed atomic.Uint64
+
+	// stopping, if set, is called when the worker's stop is noticed, and
+	// pulling goes on until it returns: a test widens the window between
+	// the two with it (pull.go).
+	stopping func()
 }
 
 // Stats are the requests the worker answered, and how many of them failed.
@@ -110,20 +115,9 @@ func New(cfg Config) *Worker {
 	return w
 }
 
-// batch is how many messages a tag's puller asks for at once. Slow queries
-// take one at a time so a waiting request is not stuck behind a busy worker
-// while an idle one could run it.
-func batch(tag string) int {
-	switch tag {
-	case schemas.TagFast, schemas.TagCache:
-		return 8
-	}
-	return 1
-}
-
 // Run connects and serves the worker's tags until ctx ends, then stops
-// fetching, finishes the requests it holds and closes the connection.
-// Requests fetched but not started are left unacked for redelivery.
+// pulling (pull.go): it answers the requests its last pulls bring, and
+// closes the connection.
 func (w *Worker) Run(ctx context.Context) error {
 	if len(w.cfg.Tags) == 0 {
 		return nil // the Lead keeps no tags: nothing to serve, no connection
@@ -164,42 +158,6 @@ func (w *Worker) Run(ctx context.Context) error {
 		all = append(all, err)
 	}
 	return errors.Join(all...)
-}
-
-func (w *Worker) pull(ctx context.Context, tag string, cons jetstream.Consumer) error {
-	// Short pull requests with frequent heartbeats: a pull the server lost
-	// is noticed after two missed heartbeats (2 s), not nats.go's default
-	// 30 s expiry, during which the queue would stall.
-	it, err := cons.Messages(jetstream.PullMaxMessages(batch(tag)),
-		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
-	if err != nil {
-		return fmt.Errorf("worker %s: pull %s: %w", w.cfg.Label, tag, err)
-	}
-	stop := context.AfterFunc(ctx, it.Drain)
-	defer stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
-			w.log.Warn("pull", "tag", tag, "err", err)
-			continue
-		}
-		if ctx.Err() != nil {
-			// Landing: messages drained after the stop are not started;
-			// NAK-less, they are redelivered after AckWait. Nak makes it now.
-			msg.Nak()
-			continue
-		}
-		if w.cfg.Pulled != nil {
-			w.cfg.Pulled(tag)
-		}
-		w.handle(ctx, tag, msg)
-	}
 }
 
 // handle answers one message through the middleware chain (chain.go).
