@@ -29,22 +29,7 @@ func TestLandingWindow(t *testing.T) {
 func landingWindow(t *testing.T, tag string) {
 	h := newHarness(t)
 	ctx := context.Background()
-	js, err := jetstream.New(h.nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: schemas.StreamName("demo"), Subjects: schemas.RequestSubjects("demo"),
-		Retention: jetstream.WorkQueuePolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := st.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: schemas.ConsumerName("demo", tag),
-		FilterSubject: schemas.RequestSubject("demo", tag), AckPolicy: jetstream.AckExplicitPolicy,
-		AckWait: 30 * time.Second, MaxDeliver: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.w.cfg.Tags, h.w.cfg.Stream = []string{tag}, st
+	js, cons := h.queue(tag)
 
 	inbox := nats.NewInbox()
 	var replies, outOfDeliveries atomic.Int32
@@ -107,4 +92,28 @@ func landingWindow(t *testing.T, tag string) {
 	if n, out := replies.Load(), outOfDeliveries.Load(); n != 1 || out != 0 {
 		t.Fatalf("%d replies, %d requests out of deliveries", n, out)
 	}
+}
+
+// queue makes the demo stream and tag's consumer (ack wait 30 s, five
+// deliveries), and points the harness's worker at them.
+func (h *harness) queue(tag string) (jetstream.JetStream, jetstream.Consumer) {
+	h.t.Helper()
+	ctx := context.Background()
+	js, err := jetstream.New(h.nc)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: schemas.StreamName("demo"), Subjects: schemas.RequestSubjects("demo"),
+		Retention: jetstream.WorkQueuePolicy})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cons, err := st.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: schemas.ConsumerName("demo", tag),
+		FilterSubject: schemas.RequestSubject("demo", tag), AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: 30 * time.Second, MaxDeliver: 5})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.w.cfg.Tags, h.w.cfg.Stream = []string{tag}, st
+	return js, cons
 }
