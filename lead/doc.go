@@ -6,4 +6,8 @@
 // (changes.go) and dead letters (deadletter.go). They share leaderState and
 // the connection (signal.go, conn.go); dqm's own statements are reached
 // only through system.go. The Lead runs no client query but its kept tags'.
+//
+// lead is a part of the dqm server, not an API for services (they use
+// the client): what it exports is for the orchestrator (internal/server)
+// and cmd/dqm.
 package lead

@@ -138,7 +138,7 @@ func (w *Worker) serve(req micro.Request) {
 	if w.cfg.Abort != nil {
 		base = w.cfg.Abort
 	}
-	w.handler(base, &Request{Msg: m, Tag: schemas.Direct, Pulled: time.Now(), direct: m})
+	w.handler(base, &request{msg: m, tag: schemas.Direct, pulled: time.Now(), direct: m})
 }
 
 // directMsg is a request on the direct lane, as the chain sees a message.
@@ -161,6 +161,9 @@ func (d *directMsg) Ack() error { return nil }
 // Term: not answered (a reply subject that is not allowed, a panic), and
 // nothing is ever redelivered on this lane.
 func (d *directMsg) Term() error { return nil }
+
+// NakWithDelay is Nak: the client falls back to the queue at once.
+func (d *directMsg) NakWithDelay(time.Duration) error { return d.Nak() }
 
 // InProgress: there is no ack wait on this lane.
 func (d *directMsg) InProgress() error { return nil }

@@ -95,10 +95,10 @@ func runWorker(t *testing.T, h *harness, l *loads) (stop func()) {
 	return stop
 }
 
-// directRequest is request, for the direct lane: no inbox header, the
+// directRequest is queryMsg, for the direct lane: no inbox header, the
 // reply goes to the NATS reply subject.
 func directRequest(id string, ref int64, deadline time.Time) *nats.Msg {
-	m := request(id, ref, "", deadline)
+	m := queryMsg(id, ref, "", deadline)
 	m.Subject = schemas.DirectSubject("demo")
 	delete(m.Header, schemas.HeaderReplyTo)
 	return m

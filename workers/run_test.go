@@ -59,15 +59,15 @@ func TestRunThroughJetStream(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	publish(request("e2e-ok", refRead, inbox, time.Now().Add(10*time.Second)))
+	publish(queryMsg("e2e-ok", refRead, inbox, time.Now().Add(10*time.Second)))
 	if m, err := sub.NextMsg(5 * time.Second); err != nil || !strings.Contains(string(m.Data), `"success":true`) {
 		t.Fatalf("reply %v %v", m, err)
 	}
-	publish(request("e2e-rejected", refRead, "svc.somewhere.else", time.Time{}))
+	publish(queryMsg("e2e-rejected", refRead, "svc.somewhere.else", time.Time{}))
 	if m, err := dlq.NextMsg(5 * time.Second); err != nil || m.Header.Get(schemas.HeaderDLQReason) != "reply_subject" {
 		t.Fatalf("dead letter %v %v", m, err)
 	}
-	big2 := request("e2e-big", refRead, inbox, time.Time{})
+	big2 := queryMsg("e2e-big", refRead, inbox, time.Time{})
 	big2.Data, _ = json.Marshal(schemas.QueryRequest{QueryRef: refRead, Params: schemas.Params{"INTEGER": {"N": json.RawMessage("2")}}})
 	publish(big2)
 	if m, err := sub.NextMsg(5 * time.Second); err != nil || !strings.Contains(string(m.Data), `"too_large"`) {
@@ -86,7 +86,7 @@ func TestRunThroughJetStream(t *testing.T) {
 }
 
 func BenchmarkKeepInProgress(b *testing.B) {
-	m := newFakeMsg(request("bench", refRead, "_INBOX.bench.1", time.Now().Add(time.Hour)))
+	m := newFakeMsg(queryMsg("bench", refRead, "_INBOX.bench.1", time.Now().Add(time.Hour)))
 	b.ReportAllocs()
 	for b.Loop() {
 		keepInProgress(m, time.Minute)()

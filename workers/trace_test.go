@@ -29,7 +29,7 @@ func TestTraceSpans(t *testing.T) {
 	h.w.cfg.Tracer = tp.Tracer("test")
 
 	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-	m := request("traced", refRead, "_INBOX.t.1", time.Time{})
+	m := queryMsg("traced", refRead, "_INBOX.t.1", time.Time{})
 	m.Header.Set(schemas.HeaderTime, time.Now().Add(-50*time.Millisecond).UTC().Format(time.RFC3339Nano))
 	m.Header.Set(schemas.HeaderTraceParent, parent)
 	_, out := h.handle(m)
@@ -49,7 +49,7 @@ func TestTraceSpans(t *testing.T) {
 		t.Fatalf("queue wait %v, want it to start at ce-time", q.EndTime().Sub(q.StartTime()))
 	}
 
-	_, out = h.handle(request("root", refRead, "_INBOX.t.2", time.Time{}))
+	_, out = h.handle(queryMsg("root", refRead, "_INBOX.t.2", time.Time{}))
 	reply(t, out, "_INBOX.t.2")
 	spans = rec.Ended()[2:]
 	if len(spans) != 2 || spans[0].Parent().IsValid() || spans[1].Parent().SpanID() != spans[0].SpanContext().SpanID() {
@@ -70,7 +70,7 @@ func BenchmarkHandle(b *testing.B) {
 		Engine:  &fakeEngine{script: rows(`[{"n":1}]`, 1), applied: map[string]bool{}},
 		Catalog: func() *catalog.Catalog { return cat }, NC: nc, Source: "/dqm/bench", Metrics: metrics.New(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	m := request("bench", refRead, "_INBOX.bench.1", time.Now().Add(time.Hour))
+	m := queryMsg("bench", refRead, "_INBOX.bench.1", time.Now().Add(time.Hour))
 	b.ReportAllocs()
 	for b.Loop() {
 		w.handle(context.Background(), "fast", newFakeMsg(m))

@@ -77,12 +77,17 @@ type Config struct {
 type Worker struct {
 	cfg     Config
 	log     *slog.Logger
-	handler Handler    // the middleware chain, built once (chain.go)
+	handler handler    // the request path, built once (chain.go)
 	mu      sync.Mutex // serialises use of conn
 	conn    engines.Conn
 	direct  lane // the direct lane's micro service (direct.go)
 
 	processed, failed atomic.Uint64
+
+	// stopping, if set, is called when the worker's stop is noticed, and
+	// pulling goes on until it returns: a test widens the window between
+	// the two with it (pull.go).
+	stopping func()
 }
 
 // Stats are the requests the worker answered, and how many of them failed.
@@ -110,20 +115,9 @@ func New(cfg Config) *Worker {
 	return w
 }
 
-// batch is how many messages a tag's puller asks for at once. Slow queries
-// take one at a time so a waiting request is not stuck behind a busy worker
-// while an idle one could run it.
-func batch(tag string) int {
-	switch tag {
-	case schemas.TagFast, schemas.TagCache:
-		return 8
-	}
-	return 1
-}
-
 // Run connects and serves the worker's tags until ctx ends, then stops
-// fetching, finishes the requests it holds and closes the connection.
-// Requests fetched but not started are left unacked for redelivery.
+// pulling (pull.go): it answers the requests its last pulls bring, and
+// closes the connection.
 func (w *Worker) Run(ctx context.Context) error {
 	if len(w.cfg.Tags) == 0 {
 		return nil // the Lead keeps no tags: nothing to serve, no connection
@@ -166,50 +160,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	return errors.Join(all...)
 }
 
-func (w *Worker) pull(ctx context.Context, tag string, cons jetstream.Consumer) error {
-	// Short pull requests with frequent heartbeats: a pull the server lost
-	// is noticed after two missed heartbeats (2 s), not nats.go's default
-	// 30 s expiry, during which the queue would stall.
-	it, err := cons.Messages(jetstream.PullMaxMessages(batch(tag)),
-		jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
-	if err != nil {
-		return fmt.Errorf("worker %s: pull %s: %w", w.cfg.Label, tag, err)
-	}
-	stop := context.AfterFunc(ctx, it.Drain)
-	defer stop()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
-			w.log.Warn("pull", "tag", tag, "err", err)
-			continue
-		}
-		if ctx.Err() != nil {
-			// Landing: messages drained after the stop are not started;
-			// NAK-less, they are redelivered after AckWait. Nak makes it now.
-			msg.Nak()
-			continue
-		}
-		if w.cfg.Pulled != nil {
-			w.cfg.Pulled(tag)
-		}
-		w.handle(ctx, tag, msg)
-	}
-}
-
 // handle answers one message through the middleware chain (chain.go).
 // In-flight work outlives the stop of fetching (ctx), not an abort.
-func (w *Worker) handle(ctx context.Context, tag string, msg Msg) {
+func (w *Worker) handle(ctx context.Context, tag string, msg message) {
 	base := context.WithoutCancel(ctx)
 	if w.cfg.Abort != nil {
 		base = w.cfg.Abort
 	}
-	w.handler(base, &Request{Msg: msg, Tag: tag, Pulled: time.Now()})
+	w.handler(base, &request{msg: msg, tag: tag, pulled: time.Now()})
 }
 
 func (w *Worker) aborted() bool { return w.cfg.Abort != nil && w.cfg.Abort.Err() != nil }
@@ -217,7 +175,7 @@ func (w *Worker) aborted() bool { return w.cfg.Abort != nil && w.cfg.Abort.Err()
 // keepInProgress tells JetStream every interval that msg is still being
 // worked on, until the returned stop is called; once stop returns, no mark
 // is being sent or will be. A timer, not a goroutine per request.
-func keepInProgress(msg Msg, every time.Duration) (stop func()) {
+func keepInProgress(msg message, every time.Duration) (stop func()) {
 	var mu sync.Mutex
 	stopped := false
 	var t *time.Timer
@@ -278,7 +236,7 @@ func (w *Worker) invalidate(db string, ref int64, tables []string) {
 // run executes on the worker's connection, connecting first if needed. A
 // lost connection is dropped here, for every statement dqm runs (its own
 // included), so the next request reconnects; the request is answered 503.
-// Retrying a deadlock is the retry step's (chain.go).
+// Retrying a deadlock is the retry step's (execute.go).
 func (w *Worker) run(ctx context.Context, stmts []engines.Statement) (*engines.Result, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,8 +69,8 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-// request builds a valid request for ref with {"INTEGER":{"N":n}}.
-func request(id string, ref int64, replyTo string, deadline time.Time) *nats.Msg {
+// queryMsg builds a valid request for ref with {"INTEGER":{"N":n}}.
+func queryMsg(id string, ref int64, replyTo string, deadline time.Time) *nats.Msg {
 	data, _ := json.Marshal(schemas.QueryRequest{QueryRef: ref, Params: schemas.Params{"INTEGER": {"N": json.RawMessage("1")}}})
 	if ref == refSmall {
 		data, _ = json.Marshal(schemas.QueryRequest{QueryRef: ref})
@@ -122,7 +123,7 @@ func subjects(out map[string][]*nats.Msg) []string {
 func TestSuccess(t *testing.T) {
 	h := newHarness(t)
 	inbox := nats.NewInbox()
-	fm, out := h.handle(request("ok-1", refRead, inbox, time.Now().Add(time.Minute)))
+	fm, out := h.handle(queryMsg("ok-1", refRead, inbox, time.Now().Add(time.Minute)))
 	m, body := reply(t, out, inbox)
 	if body["success"] != true || body["row_count"] != 1.0 || body["queue_used"] != "fast" || body["status"] != 200.0 {
 		t.Fatalf("reply %v", body)
@@ -141,13 +142,13 @@ func TestSuccess(t *testing.T) {
 func TestBadRequest(t *testing.T) {
 	h := newHarness(t)
 	inbox := nats.NewInbox()
-	m := request("bad-1", refRead, inbox, time.Time{})
+	m := queryMsg("bad-1", refRead, inbox, time.Time{})
 	m.Data = []byte("{")
 	fm, out := h.handle(m)
 	if _, body := reply(t, out, inbox); body["error"] != "bad_request" || body["status"] != 400.0 {
 		t.Fatalf("reply %v", body)
 	}
-	m = request("bad-2", refRead, inbox, time.Time{})
+	m = queryMsg("bad-2", refRead, inbox, time.Time{})
 	m.Data = []byte(`{"query_ref":1,"params":{"INTEGER":{"N":"x"}}}`)
 	fm2, out := h.handle(m)
 	if _, body := reply(t, out, inbox); body["error"] != "bad_params" {
@@ -161,7 +162,7 @@ func TestBadRequest(t *testing.T) {
 func TestDeadlinePassed(t *testing.T) {
 	h := newHarness(t)
 	inbox := nats.NewInbox()
-	fm, out := h.handle(request("late-1", refRead, inbox, time.Now().Add(-time.Second)))
+	fm, out := h.handle(queryMsg("late-1", refRead, inbox, time.Now().Add(-time.Second)))
 	if _, body := reply(t, out, inbox); body["error"] != "timeout" || body["status"] != 408.0 {
 		t.Fatalf("reply %v", body)
 	}
@@ -173,7 +174,7 @@ func TestDeadlinePassed(t *testing.T) {
 func TestIdempotentDuplicate(t *testing.T) {
 	h := newHarness(t)
 	inbox := nats.NewInbox()
-	_, out := h.handle(request("write-1", refWrite, inbox, time.Time{}))
+	_, out := h.handle(queryMsg("write-1", refWrite, inbox, time.Time{}))
 	_, body := reply(t, out, inbox)
 	if body["success"] != true || len(body["affected_rows"].([]any)) != 1 {
 		t.Fatalf("first delivery %v", body)
@@ -181,7 +182,7 @@ func TestIdempotentDuplicate(t *testing.T) {
 	if len(out["dqm.demo.invalidate.numbers"]) != 1 {
 		t.Fatalf("a write invalidates its table before the reply: %v", subjects(out))
 	}
-	fm, out := h.handle(request("write-1", refWrite, inbox, time.Time{}))
+	fm, out := h.handle(queryMsg("write-1", refWrite, inbox, time.Time{}))
 	_, again := reply(t, out, inbox)
 	if again["success"] != true || !strings.Contains(again["message"].(string), "already applied") {
 		t.Fatalf("redelivery %v", again)
@@ -196,7 +197,7 @@ func TestIdempotentDuplicate(t *testing.T) {
 		t.Fatalf("the write ran %d times; settled %q", runs, fm.outcome())
 	}
 	// The same id with another body: refused, not run.
-	other := request("write-1", refWrite, inbox, time.Time{})
+	other := queryMsg("write-1", refWrite, inbox, time.Time{})
 	other.Data = []byte(`{"query_ref":2,"params":{"INTEGER":{"N":2}}}`)
 	_, out = h.handle(other)
 	if _, body := reply(t, out, inbox); body["error"] != "idempotency_mismatch" || body["status"] != 422.0 {
@@ -226,7 +227,7 @@ func TestRetryOnce(t *testing.T) {
 				return rows(`[{"n":1}]`, 1)(ctx, stmts)
 			}
 			inbox := nats.NewInbox()
-			_, out := h.handle(request("retry-"+c.name, refRead, inbox, time.Time{}))
+			_, out := h.handle(queryMsg("retry-"+c.name, refRead, inbox, time.Time{}))
 			if _, body := reply(t, out, inbox); body["success"] != c.want {
 				t.Fatalf("reply %v", body)
 			}
@@ -274,7 +275,7 @@ func TestConnLost(t *testing.T) {
 				return rows(`[{"n":1}]`, 1)(ctx, stmts)
 			}
 			inbox := nats.NewInbox()
-			_, out := h.handle(request("lost-"+c.name, c.ref, inbox, time.Time{}))
+			_, out := h.handle(queryMsg("lost-"+c.name, c.ref, inbox, time.Time{}))
 			_, body := reply(t, out, inbox)
 			if body["success"] != c.want || (c.want == false && body["error"] != "unavailable") {
 				t.Fatalf("reply %v", body)
@@ -295,7 +296,7 @@ func TestPanicRecovered(t *testing.T) {
 	h := newHarness(t)
 	h.e.script = func(context.Context, []engines.Statement) (*engines.Result, error) { panic("driver bug") }
 	inbox := nats.NewInbox()
-	req := request("panic-1", refRead, inbox, time.Time{})
+	req := queryMsg("panic-1", refRead, inbox, time.Time{})
 	fm, out := h.handle(req)
 	if _, body := reply(t, out, inbox); body["error"] != "internal" || body["status"] != 500.0 {
 		t.Fatalf("reply %v", body)
@@ -314,7 +315,7 @@ func TestPanicRecovered(t *testing.T) {
 	}
 	// The worker goes on, on a fresh connection.
 	h.e.script = rows(`[{"n":1}]`, 1)
-	fm, out = h.handle(request("panic-2", refRead, inbox, time.Time{}))
+	fm, out = h.handle(queryMsg("panic-2", refRead, inbox, time.Time{}))
 	if _, body := reply(t, out, inbox); body["success"] != true || fm.outcome() != "ack" {
 		t.Fatalf("next request %v, settled %q", body, fm.outcome())
 	}
@@ -330,7 +331,7 @@ func TestReplySubjectRejected(t *testing.T) {
 	for _, to := range []string{"", "dqm.demo.heartbeat", "$JS.API.STREAM.DELETE.DQM_DEMO", "db.demo.fast", "svc.orders", "_INBOX.*", "_INBOX..x"} {
 		t.Run(to, func(t *testing.T) {
 			h := newHarness(t)
-			m := request("rej-1", refWrite, to, time.Time{})
+			m := queryMsg("rej-1", refWrite, to, time.Time{})
 			if to == "svc.orders" {
 				m.Data = []byte("{") // malformed too: still not answered
 			}
@@ -359,11 +360,11 @@ func TestReplySubjectRejected(t *testing.T) {
 func TestAllowedReplyPrefixes(t *testing.T) {
 	h := newHarness(t)
 	h.w.cfg.ReplyPrefixes = []string{"svc.replies."}
-	fm, out := h.handle(request("pfx-1", refRead, "svc.replies.a1", time.Time{}))
+	fm, out := h.handle(queryMsg("pfx-1", refRead, "svc.replies.a1", time.Time{}))
 	if _, body := reply(t, out, "svc.replies.a1"); body["success"] != true || fm.outcome() != "ack" {
 		t.Fatalf("reply %v", body)
 	}
-	if fm, _ := h.handle(request("pfx-2", refRead, nats.NewInbox(), time.Time{})); fm.outcome() != "term" {
+	if fm, _ := h.handle(queryMsg("pfx-2", refRead, nats.NewInbox(), time.Time{})); fm.outcome() != "term" {
 		t.Fatal("_INBOX. is not allowed once the prefixes say otherwise")
 	}
 }
@@ -372,7 +373,7 @@ func TestTooManyRows(t *testing.T) {
 	h := newHarness(t)
 	h.e.script = rows(`[{"n":1},{"n":2},{"n":3}]`, 3)
 	inbox := nats.NewInbox()
-	fm, out := h.handle(request("rows-1", refSmall, inbox, time.Time{}))
+	fm, out := h.handle(queryMsg("rows-1", refSmall, inbox, time.Time{}))
 	_, body := reply(t, out, inbox)
 	if body["error"] != "too_large" || body["status"] != 413.0 || body["message"] != "result has more than 2 rows (max_rows)" {
 		t.Fatalf("reply %v", body)
@@ -387,7 +388,7 @@ func TestTooManyBytes(t *testing.T) {
 	big := `[{"n":"` + strings.Repeat("x", int(h.nc.MaxPayload())) + `"}]`
 	h.e.script = rows(big, 1)
 	inbox := nats.NewInbox()
-	fm, out := h.handle(request("bytes-1", refRead, inbox, time.Time{}))
+	fm, out := h.handle(queryMsg("bytes-1", refRead, inbox, time.Time{}))
 	_, body := reply(t, out, inbox)
 	if body["error"] != "too_large" || !strings.Contains(body["message"].(string), "exceeds the NATS max payload of") {
 		t.Fatalf("reply %v", body)
@@ -405,26 +406,41 @@ func TestLandingAbortNAKs(t *testing.T) {
 		return nil, &engines.DatabaseError{Code: schemas.CodeTimeout, Message: "canceled", Err: ctx.Err()}
 	}
 	inbox := nats.NewInbox()
-	fm, out := h.handle(request("land-1", refRead, inbox, time.Time{}))
+	fm, out := h.handle(queryMsg("land-1", refRead, inbox, time.Time{}))
 	if fm.outcome() != "nak" || len(out[inbox]) != 0 {
 		t.Fatalf("settled %q, replies %d", fm.outcome(), len(out[inbox]))
 	}
 }
 
+// TestChain: build wraps the first step outermost.
 func TestChain(t *testing.T) {
 	var trail []string
-	step := func(name string) Middleware {
-		return func(next Handler) Handler {
-			return func(ctx context.Context, r *Request) *Result {
+	mark := func(name string) step[handler] {
+		return step[handler]{name, func(next handler) handler {
+			return func(ctx context.Context, r *request) *result {
 				trail = append(trail, name)
 				return next(ctx, r)
 			}
-		}
+		}}
 	}
-	Chain(func(context.Context, *Request) *Result { trail = append(trail, "h"); return &Result{} },
-		step("a"), step("b"))(context.Background(), &Request{})
+	build(handler(func(context.Context, *request) *result { trail = append(trail, "h"); return &result{} }),
+		[]step[handler]{mark("a"), mark("b")})(context.Background(), &request{})
 	if strings.Join(trail, "") != "abh" {
 		t.Fatalf("order %v", trail)
+	}
+}
+
+// TestChainOrder holds the request path in its order: each step relies
+// on those outside it (settle acks after respond published; respond
+// answers what landing, check and deadline decided; idempotency's
+// record holds what retry runs again). Changing the order is a design
+// change: change doc.go's reasons with this list.
+func TestChainOrder(t *testing.T) {
+	h := newHarness(t)
+	want := []string{"observe", "recovery", "settle", "decode", "trace", "guard", "respond",
+		"landing", "check", "deadline", "resolve", "lane", "idempotency", "retry", "execute"}
+	if got := h.w.stepNames(); !slices.Equal(got, want) {
+		t.Fatalf("request path\n got %v\nwant %v", got, want)
 	}
 }
 
@@ -451,7 +467,7 @@ func TestLongQueryKeptInProgress(t *testing.T) {
 		return rows(`[{"n":1}]`, 1)(ctx, stmts)
 	}
 	inbox := nats.NewInbox()
-	fm = newFakeMsg(request("long-1", refRead, inbox, time.Time{}))
+	fm = newFakeMsg(queryMsg("long-1", refRead, inbox, time.Time{}))
 	h.w.handle(context.Background(), "fast", fm)
 	if fm.outcome() != "ack" {
 		t.Fatalf("settled %q", fm.outcome())
@@ -461,7 +477,7 @@ func TestLongQueryKeptInProgress(t *testing.T) {
 func TestOtherDatabase(t *testing.T) {
 	h := newHarness(t)
 	inbox := nats.NewInbox()
-	m := request("other-1", refRead, inbox, time.Time{})
+	m := queryMsg("other-1", refRead, inbox, time.Time{})
 	m.Subject = "db.other.fast"
 	fm, out := h.handle(m)
 	if _, body := reply(t, out, inbox); body["error"] != "invalid_database" || fm.outcome() != "ack" {
