@@ -335,10 +335,10 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 	deadline, _ := ctx.Deadline()
 	var data []byte
 	if q.params != nil {
-		data = schemas.AppendQueryRequestParams(make([]byte, 0, 32+len(q.params)), ref, q.params)
+		data = wire.AppendQueryRequestParams(make([]byte, 0, 32+len(q.params)), ref, q.params)
 	} else {
 		var err error
-		if data, err = schemas.AppendQueryRequest(make([]byte, 0, 128), ref, p); err != nil {
+		if data, err = wire.AppendQueryRequest(make([]byte, 0, 128), ref, p); err != nil {
 			return fail(schemas.Errorf(schemas.CodeBadRequest, err.Error()))
 		}
 	}
@@ -385,13 +385,13 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 // with its *schemas.Error.
 func decodeReply(db string, ref int64, data []byte) (*cache.Answer, error) {
 	a := &cache.Answer{}
-	if err := schemas.DecodeResult(data, &a.Result); err != nil {
+	if err := wire.DecodeResult(data, &a.Result); err != nil {
 		err := &schemas.Error{Code: schemas.CodeInternal, Message: "malformed reply", Err: err}
 		return &cache.Answer{Result: *schemas.Failure(db, ref, err)}, err
 	}
 	// Rows alias data before the status field, which SplitReply cuts off
 	// in place.
-	if body, status, ok := schemas.SplitReply(data); ok && status == a.Result.Status {
+	if body, status, ok := wire.SplitReply(data); ok && status == a.Result.Status {
 		a.Body = body
 	}
 	if res := &a.Result; !res.Success {
