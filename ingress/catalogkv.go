@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/sqltables"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -36,7 +37,7 @@ type cacheRule struct {
 func ruleOf(e catalog.Entry) cacheRule {
 	r := cacheRule{tables: e.Tables, direct: e.Direct}
 	if len(r.tables) == 0 && e.SQL != "" {
-		r.tables = catalog.TablesOf(e.SQL) // a Lead that published the entry as written
+		r.tables = sqltables.Of(e.SQL) // a Lead that published the entry as written
 	}
 	if e.Queue == schemas.TagCache && e.CacheTTLS > 0 {
 		r.ttl = time.Duration(e.CacheTTLS) * time.Second
