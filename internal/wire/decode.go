@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"github.com/dqmhq/dqm/schemas"
@@ -111,11 +112,11 @@ func plainBytes(d []byte, i int) ([]byte, int, bool) {
 }
 
 func boolean(d []byte, i int, v *bool) (int, bool) {
-	switch d[i] {
-	case 't':
+	switch {
+	case bytes.HasPrefix(d[i:], []byte("true")):
 		*v = true
 		return i + 4, true
-	case 'f':
+	case bytes.HasPrefix(d[i:], []byte("false")):
 		*v = false
 		return i + 5, true
 	}
