@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/clientlink"
 	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -59,7 +61,7 @@ type RESTConfig struct {
 // REST is the HTTP adapter: Hydrogen's Conduit endpoints and the
 // GET path, on top of the Go client.
 type REST struct {
-	client *Client
+	client *client.Client
 	dbs    Databases
 	cfg    RESTConfig
 	mux    *http.ServeMux
@@ -67,7 +69,7 @@ type REST struct {
 }
 
 // NewREST returns the adapter's handler.
-func NewREST(client *Client, dbs Databases, cfg RESTConfig) *REST {
+func NewREST(c *client.Client, dbs Databases, cfg RESTConfig) *REST {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -83,7 +85,7 @@ func NewREST(client *Client, dbs Databases, cfg RESTConfig) *REST {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 1024
 	}
-	r := &REST{client: client, dbs: dbs, cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxInFlight)}
+	r := &REST{client: c, dbs: dbs, cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxInFlight)}
 	r.handle("POST", "/api/conduit/query", r.query(scopePublic))
 	r.handle("POST", "/api/conduit/queries", r.queries(scopePublic))
 	r.handle("POST", "/api/conduit/auth_query", r.query(scopeToken))
@@ -280,14 +282,12 @@ func (r *REST) send(ctx context.Context, db string, v valid, p schemas.Params, t
 	if tag == "" || tag == "auto" {
 		tag = q.Queue
 	}
-	qo := query{tag: tag, id: id, tables: q.Tables, tablesSet: true, ttlSet: true,
-		timeout: q.Timeout + r.cfg.QueueGrace, params: v.canon}
+	lq := clientlink.Query{Tag: tag, ID: id, Tables: q.Tables, Timeout: q.Timeout + r.cfg.QueueGrace,
+		Params: v.canon, Direct: q.Direct}
 	if q.Queue == schemas.TagCache && q.CacheTTLS > 0 {
-		qo.ttl = time.Duration(q.CacheTTLS) * time.Second
+		lq.TTL = time.Duration(q.CacheTTLS) * time.Second
 	}
-	qo.direct = q.Direct
-	a, _ := r.client.do(ctx, db, q.Ref, p, qo)
-	return a
+	return clientlink.Do(r.client, ctx, db, q.Ref, p, lq)
 }
 
 func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {

@@ -1,4 +1,4 @@
-package ingress
+package client
 
 import (
 	"fmt"
@@ -35,7 +35,7 @@ func BenchmarkDecodeReply(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				copy(buf, data)
-				if a, err := decodeReply("demo", 55, buf); err != nil || a.Body == nil {
+				if a, err := decodeReply("demo", 55, buf, false); err != nil || a.Body == nil {
 					b.Fatal(err)
 				}
 			}
