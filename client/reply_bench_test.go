@@ -24,9 +24,19 @@ func replyOf(n int) []byte {
 }
 
 // BenchmarkDecodeReply is what the client does with a reply before REST
-// writes it: the reply is taken apart in place, so each round decodes a
-// fresh copy.
-func BenchmarkDecodeReply(b *testing.B) {
+// writes it (raw: its rows pass through unread); BenchmarkDecodeReplyFull
+// what it does for a service's Query (every field read, rows checked).
+// The reply is taken apart in place, so each round decodes a fresh copy.
+//
+// Measured (2 shared cores under load, n=6, benchstat) for REST, before
+// (decodeReply: wire.DecodeResult, then SplitReply) → after (ReadReply):
+// 1 row 6.4 → 2.3 µs, 100 rows 123 → 2.2 µs, 1000 rows (78 KB) 1.29 ms →
+// 5.8 µs, the copy included; 4 allocations either way. A service's Query
+// still reads every row (Full: unchanged, ~50 MB/s).
+func BenchmarkDecodeReply(b *testing.B)     { benchDecodeReply(b, true) }
+func BenchmarkDecodeReplyFull(b *testing.B) { benchDecodeReply(b, false) }
+
+func benchDecodeReply(b *testing.B, raw bool) {
 	for _, n := range []int{1, 100, 1000} {
 		data := replyOf(n)
 		buf := make([]byte, len(data))
@@ -35,7 +45,7 @@ func BenchmarkDecodeReply(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				copy(buf, data)
-				if a, err := decodeReply("demo", 55, buf, false); err != nil || a.Body == nil {
+				if a, err := decodeReply("demo", 55, buf, raw); err != nil || a.Body == nil {
 					b.Fatal(err)
 				}
 			}
