@@ -35,7 +35,8 @@ var (
 	// Do runs q on c, a *client.Client. The answer's Body is the reply's
 	// REST body when the reply had one, and its Result holds every field
 	// but rows read (Rows aliases the body, unchecked): the adapter writes
-	// the bytes as they are.
+	// the bytes as they are. The instance cache keeps such answers: a
+	// Query on the same client that hits one gets its rows unchecked too.
 	Do func(c any, ctx context.Context, db string, ref int64, p schemas.Params, q Query) *cache.Answer
 	// Cache returns the cache inside c, a *client.Cache.
 	Cache func(c any) *cache.Cache
