@@ -18,8 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/dqmhq/dqm/ingress"
-	"github.com/dqmhq/dqm/internal/cache"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
@@ -72,7 +71,7 @@ type target struct {
 	mode string
 	url  string // POST /api/conduit/query
 	// client is uncached; cached has a near-cache of its own.
-	client, cached *ingress.Client
+	client, cached *client.Client
 	pid            int // the process holding dqm
 	external       bool
 	stops          []func()
@@ -89,9 +88,9 @@ func (t *target) stop() {
 }
 
 // nearCache is a client's own cache, sized as the instance's default.
-func nearCache() *cache.Cache {
+func nearCache() *client.Cache {
 	d := config.Default().Cache
-	return cache.New(d.MaxEntries, d.MaxBytes)
+	return client.NewCache(d.MaxEntries, d.MaxBytes)
 }
 
 // benchConfig is the instance's configuration: the bench database only,
@@ -150,7 +149,7 @@ func startInProcess(ctx context.Context, dir string, fx *fixture, workers int, l
 		t.stop()
 		return nil, fmt.Errorf("not ready: %w", err)
 	}
-	if t.cached, err = ingress.NewClient(s.NATS(), ingress.WithSource("/dqm/bench"), ingress.WithCache(nearCache())); err != nil {
+	if t.cached, err = client.New(s.NATS(), client.WithSource("/dqm/bench"), client.WithCache(nearCache())); err != nil {
 		t.stop()
 		return nil, err
 	}
@@ -260,11 +259,11 @@ func startExternal(ctx context.Context, bin, dir string, fx *fixture, workers in
 		return nil, err
 	}
 	t.stops = append(t.stops, nc.Close)
-	if t.client, err = ingress.NewClient(nc, ingress.WithSource("/dqm/bench")); err != nil {
+	if t.client, err = client.New(nc, client.WithSource("/dqm/bench")); err != nil {
 		t.stop()
 		return nil, err
 	}
-	if t.cached, err = ingress.NewClient(nc, ingress.WithSource("/dqm/bench"), ingress.WithCache(nearCache())); err != nil {
+	if t.cached, err = client.New(nc, client.WithSource("/dqm/bench"), client.WithCache(nearCache())); err != nil {
 		t.stop()
 		return nil, err
 	}
@@ -344,15 +343,15 @@ func restBodies(query string, ref int) [][]byte {
 
 // clientOp queries through a Go client; cached ones use the cache-tag
 // entry with CacheFor.
-func clientOp(cl *ingress.Client, query string, cached bool) op {
+func clientOp(cl *client.Client, query string, cached bool) op {
 	ref, want := int64(refPoint), 1
 	if query == qRange {
 		ref, want = refRange, rangeRows
 	}
-	opts := []ingress.QueryOption{ingress.Queue(schemas.TagFast)}
+	opts := []client.QueryOption{client.Queue(schemas.TagFast)}
 	if cached {
 		ref = int64(refOf(query, true))
-		opts = []ingress.QueryOption{ingress.Queue(schemas.TagCache), ingress.CacheFor(cacheTTL), ingress.Tables("numbers")}
+		opts = []client.QueryOption{client.Queue(schemas.TagCache), client.CacheFor(cacheTTL), client.Tables("numbers")}
 	}
 	return func(ctx context.Context, _, i int) error {
 		p := rangeParams
@@ -371,8 +370,8 @@ func clientOp(cl *ingress.Client, query string, cached bool) op {
 }
 
 // laneOp queries the direct twin of query through a Go client with
-// ingress.Direct().
-func laneOp(cl *ingress.Client, query string) op {
+// client.Direct().
+func laneOp(cl *client.Client, query string) op {
 	ref, want := int64(refPointDirect), 1
 	if query == qRange {
 		ref, want = refRangeDirect, rangeRows
@@ -382,7 +381,7 @@ func laneOp(cl *ingress.Client, query string) op {
 		if query == qPoint {
 			p = pointParams[i%len(pointParams)]
 		}
-		res, err := cl.Query(ctx, benchDB, ref, p, ingress.Direct())
+		res, err := cl.Query(ctx, benchDB, ref, p, client.Direct())
 		if err != nil {
 			return err
 		}

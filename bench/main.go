@@ -16,11 +16,11 @@
 //   - http_floor: a bare net/http handler writing a fixed JSON reply;
 //   - client: a dqm instance's Go client (uncached), fast queue;
 //   - client_cached: a Go client with its own near-cache
-//     (ingress.WithCache) on a cache-tag entry, warmed: cache hits;
+//     (client.WithCache) on a cache-tag entry, warmed: cache hits;
 //   - rest: POST /api/conduit/query, uncached;
 //   - rest_cached: the same on a cache-tag entry with cache_ttl_s, warmed:
 //     hits of the instance cache;
-//   - client_direct: the Go client with ingress.Direct() on a direct
+//   - client_direct: the Go client with client.Direct() on a direct
 //     twin of the query (catalog direct: true): core NATS request/reply
 //     to the workers, no JetStream;
 //   - rest_direct: POST /api/conduit/query on that direct twin.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -28,7 +29,7 @@ func decodeJSON(b []byte, v any, what string) error {
 	if s, ok := v.(*single); ok && s.QueryRef == nil && s.Database == nil && s.Params == nil {
 		// The single-query body, read without reflection when it has the
 		// plain shape; anything else (and every error) is json's.
-		if ref, db, p, ok := schemas.DecodeQueryBody(b); ok {
+		if ref, db, p, ok := wire.DecodeQueryBody(b); ok {
 			s.QueryRef, s.Database, s.Params = ref, db, p
 			return nil
 		}

@@ -1,10 +1,10 @@
-// Package ingress is how requests enter dqm: Client, the Go client that
-// publishes a query request to JetStream and awaits its one reply (or,
-// for an entry on the direct lane, sends it as one core NATS request:
-// direct.go), and
-// REST, the HTTP adapter that speaks Hydrogen's Conduit API on top of the
-// client. It is the HTTP trust boundary: bearer tokens (Auth), bounded
-// bodies and responses, an in-flight cap, JSON for every refusal. It
-// validates what it can before anything is queued (database, ref, public,
-// params, the reply inbox) and never talks to a database.
+// Package ingress is the REST adapter: HTTP requests in Hydrogen's Conduit
+// API (and the seed's GET path) become queries sent with the Go client
+// (package client, through internal/clientlink, which hands REST the
+// reply's bytes to write as they are). It is the HTTP trust boundary:
+// bearer tokens (Auth: JWT), trace context (TraceHTTP), bounded bodies
+// and responses, an in-flight cap, JSON for every refusal. It validates
+// what it can before anything is queued (database, ref, public, params)
+// and never talks to a database. It is the server's part: a service
+// imports client, not ingress.
 package ingress

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/dqmhq/dqm/internal/cache"
+	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -43,7 +44,7 @@ func writeAnswer(w http.ResponseWriter, a *cache.Answer, limit int64) {
 	b := a.Body
 	if res.Cached {
 		var ok bool
-		if b, ok = schemas.AppendCachedBody(make([]byte, 0, len(b)+32), b, res.CacheAgeMS); !ok {
+		if b, ok = wire.AppendCachedBody(make([]byte, 0, len(b)+32), b, res.CacheAgeMS); !ok {
 			writeResult(w, res, limit)
 			return
 		}

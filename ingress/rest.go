@@ -11,20 +11,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/clientlink"
 	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
 
 // Databases is what the REST adapter needs to know about the databases of
-// this instance.
+// this instance. The adapter also needs their compiled catalogs, whose
+// type is the server's own (internal): NewREST takes a Databases that
+// has a Catalog method too, as dqm's server has (see databases).
 type Databases interface {
+	// Status describes every database, for /api/conduit/status and /readyz.
+	Status() map[string]DatabaseStatus
+}
+
+// databases is Databases with the catalogs, which only dqm's server can
+// give: the adapter looks every query up in them.
+type databases interface {
+	Databases
 	// Catalog returns a database's current catalog; ok is false for a
 	// database dqm does not serve (the catalog is nil until loaded).
 	Catalog(db string) (cat *catalog.Catalog, ok bool)
-	// Status describes every database, for /api/conduit/status and /readyz.
-	Status() map[string]DatabaseStatus
 }
 
 // DatabaseStatus is one database's entry in the status body.
@@ -59,15 +69,21 @@ type RESTConfig struct {
 // REST is the HTTP adapter: Hydrogen's Conduit endpoints and the
 // GET path, on top of the Go client.
 type REST struct {
-	client *Client
-	dbs    Databases
+	client *client.Client
+	dbs    databases
 	cfg    RESTConfig
 	mux    *http.ServeMux
 	slots  chan struct{} // one per /api/ request in flight
 }
 
-// NewREST returns the adapter's handler.
-func NewREST(client *Client, dbs Databases, cfg RESTConfig) *REST {
+// NewREST returns the adapter's handler. It panics when dbs has no
+// Catalog method (see Databases): without catalogs it could answer
+// nothing.
+func NewREST(c *client.Client, dbs Databases, cfg RESTConfig) *REST {
+	withCatalogs, ok := dbs.(databases)
+	if !ok {
+		panic(fmt.Sprintf("ingress.NewREST: %T has no Catalog(db string) (*catalog.Catalog, bool) method", dbs))
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -83,7 +99,7 @@ func NewREST(client *Client, dbs Databases, cfg RESTConfig) *REST {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 1024
 	}
-	r := &REST{client: client, dbs: dbs, cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxInFlight)}
+	r := &REST{client: c, dbs: withCatalogs, cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxInFlight)}
 	r.handle("POST", "/api/conduit/query", r.query(scopePublic))
 	r.handle("POST", "/api/conduit/queries", r.queries(scopePublic))
 	r.handle("POST", "/api/conduit/auth_query", r.query(scopeToken))
@@ -280,14 +296,12 @@ func (r *REST) send(ctx context.Context, db string, v valid, p schemas.Params, t
 	if tag == "" || tag == "auto" {
 		tag = q.Queue
 	}
-	qo := query{tag: tag, id: id, tables: q.Tables, tablesSet: true, ttlSet: true,
-		timeout: q.Timeout + r.cfg.QueueGrace, params: v.canon}
+	lq := clientlink.Query{Tag: tag, ID: id, Tables: q.Tables, Timeout: q.Timeout + r.cfg.QueueGrace,
+		Params: v.canon, Direct: q.Direct}
 	if q.Queue == schemas.TagCache && q.CacheTTLS > 0 {
-		qo.ttl = time.Duration(q.CacheTTLS) * time.Second
+		lq.TTL = time.Duration(q.CacheTTLS) * time.Second
 	}
-	qo.direct = q.Direct
-	a, _ := r.client.do(ctx, db, q.Ref, p, qo)
-	return a
+	return clientlink.Do(r.client, ctx, db, q.Ref, p, lq)
 }
 
 func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {

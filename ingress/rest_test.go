@@ -61,3 +61,17 @@ func TestRESTAltRequiresDatabasesClaim(t *testing.T) {
 		t.Errorf("with claim: %d %s", w.Code, w.Body)
 	}
 }
+
+// statusOnly is a Databases without catalogs.
+type statusOnly struct{}
+
+func (statusOnly) Status() map[string]DatabaseStatus { return nil }
+
+func TestNewRESTNeedsCatalogs(t *testing.T) {
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(p.(string), "Catalog") {
+			t.Fatalf("panic %v, want one naming Catalog", p)
+		}
+	}()
+	NewREST(nil, statusOnly{}, RESTConfig{})
+}

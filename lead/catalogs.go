@@ -251,7 +251,7 @@ func (r *catalogReloader) publish(ctx context.Context, old, cat *catalog.Catalog
 	for _, ref := range cat.Refs() {
 		q, _ := cat.Lookup(ref)
 		// With the tables it reads as compiled (named, or found in its
-		// SQL): a near-cache invalidates by them (ingress/catalogkv.go).
+		// SQL): a near-cache invalidates by them (client/catalogkv.go).
 		e := q.Entry
 		e.Tables = q.Tables
 		// And whether it is on the direct lane (its own direct, or the

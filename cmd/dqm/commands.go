@@ -14,7 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/lead"
@@ -77,7 +77,7 @@ type queryOptions struct {
 func queryFlags(fs *flag.FlagSet) any {
 	return &queryOptions{
 		queue:   fs.String("queue", "", "queue tag: slow, medium, fast or cache (default: the entry's queue, from KV dqm_catalog)"),
-		timeout: fs.Duration("timeout", ingress.DefaultTimeout, "how long to wait for the reply"),
+		timeout: fs.Duration("timeout", client.DefaultTimeout, "how long to wait for the reply"),
 		output:  fs.String("o", "json", "output: json (the reply body) or table (the rows)"),
 	}
 }
@@ -130,7 +130,7 @@ func queryCmd(ctx context.Context, e *env, flags any, args []string) int {
 	if tag == "" {
 		tag = entryQueue(ctx, js, db, ref)
 	}
-	c, err := ingress.NewClient(js.Conn(), ingress.WithSource("/dqm/cli"))
+	c, err := client.New(js.Conn(), client.WithSource("/dqm/cli"))
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return exitRuntime
@@ -138,7 +138,7 @@ func queryCmd(ctx context.Context, e *env, flags any, args []string) int {
 	defer c.Close()
 	qctx, cancel := context.WithTimeout(ctx, *o.timeout)
 	defer cancel()
-	res, qerr := c.Query(qctx, db, ref, p, ingress.Queue(tag))
+	res, qerr := c.Query(qctx, db, ref, p, client.Queue(tag))
 	if *o.output == "table" && res != nil && res.Success {
 		if err := writeRowsTable(e.stdout, res.Rows); err != nil {
 			fmt.Fprintln(e.stderr, "dqm query:", err)
@@ -235,7 +235,7 @@ func changesCmd(ctx context.Context, e *env, _ any, args []string) int {
 		return code
 	}
 	enc := json.NewEncoder(e.stdout)
-	err = ingress.Tail(ctx, js, args[0], table, "", func(c schemas.Change) error { return enc.Encode(c) })
+	err = client.Tail(ctx, js, args[0], table, "", func(c schemas.Change) error { return enc.Encode(c) })
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(e.stderr, "dqm changes:", err)
 		return exitRuntime

@@ -17,7 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -38,7 +38,7 @@ func main() {
 		log.Fatal(err)
 	}
 	enc := json.NewEncoder(os.Stdout)
-	err = ingress.Tail(ctx, js, *db, "", *durable, func(c schemas.Change) error { return enc.Encode(c) })
+	err = client.Tail(ctx, js, *db, "", *durable, func(c schemas.Change) error { return enc.Encode(c) })
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/internal/params"
+	"github.com/dqmhq/dqm/internal/sqltables"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -168,7 +169,7 @@ func Compile(database, engine string, style params.Style, defaultTimeout time.Du
 		}
 		q := &Query{Entry: e, Template: tpl, Statements: tpl.Statements(style), Tables: e.Tables, Timeout: defaultTimeout, MaxRows: o.maxRows}
 		if len(q.Tables) == 0 {
-			q.Tables = TablesOf(text)
+			q.Tables = sqltables.Of(text)
 		}
 		for _, st := range q.Statements {
 			q.Writes = q.Writes || engines.Modifies(st.SQL)

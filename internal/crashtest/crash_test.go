@@ -24,9 +24,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/engines"
 	"github.com/dqmhq/dqm/engines/sqlite"
-	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -197,11 +197,11 @@ func TestWholeProcessCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	client, err := ingress.NewClient(nc, ingress.WithSource("/crashtest"))
+	cl, err := client.New(nc, client.WithSource("/crashtest"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	defer cl.Close()
 
 	// Request i: even ones write order k-i, odd ones read it; every fifth
 	// goes through the Go client, the rest through REST.
@@ -220,7 +220,7 @@ func TestWholeProcessCrash(t *testing.T) {
 		if i%5 == 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			res, err := client.Query(ctx, db, ref, params, ingress.RequestID("go-"+strconv.Itoa(i)), ingress.Queue(queueOf(ref)))
+			res, err := cl.Query(ctx, db, ref, params, client.RequestID("go-"+strconv.Itoa(i)), client.Queue(queueOf(ref)))
 			if err == nil {
 				if strings.Contains(res.Message, "replay") {
 					replays.Add(1)

@@ -2,5 +2,5 @@
 // forming, a meta or stream leader being elected, a peer not yet reporting
 // — from real failures, and retries setup calls through them with
 // internal/backoff. It does not decide what an error means to a client:
-// ingress maps errors to codes.
+// the Go client (package client) maps errors to codes.
 package jsretry

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/server"
 )
 
@@ -22,7 +22,7 @@ func BenchmarkClientPointQuery(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := s.Client().Query(ctx, "demo", 2, p, ingress.Queue("fast")); err != nil {
+			if _, err := s.Client().Query(ctx, "demo", 2, p, client.Queue("fast")); err != nil {
 				b.Error(err)
 				return
 			}

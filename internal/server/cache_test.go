@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 )
 
 // TestCacheReadYourWrites: a cache-tag query is answered from the cache
@@ -54,8 +54,8 @@ func TestCacheHitLatency(t *testing.T) {
 		d := make([]time.Duration, 0, n)
 		for i := range n {
 			start := time.Now()
-			_, err := s.Client().Query(ctx, "demo", 2, ints("N", param(i)), ingress.Queue("fast"),
-				ingress.CacheFor(time.Minute), ingress.Tables("numbers"))
+			_, err := s.Client().Query(ctx, "demo", 2, ints("N", param(i)), client.Queue("fast"),
+				client.CacheFor(time.Minute), client.Tables("numbers"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,7 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/internal/testutil"
@@ -55,7 +55,7 @@ func TestClient(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := c.Query(ctx, tc.db, tc.ref, tc.p, ingress.Queue(tc.queue))
+			res, err := c.Query(ctx, tc.db, tc.ref, tc.p, client.Queue(tc.queue))
 			if got := schemas.CodeOf(err); got != tc.code {
 				t.Fatalf("code %q, want %q (err %v, res %+v)", got, tc.code, err, res)
 			}
@@ -65,7 +65,7 @@ func TestClient(t *testing.T) {
 		})
 	}
 	t.Run("private refs are allowed to trusted clients", func(t *testing.T) {
-		if _, err := c.Query(ctx, "demo", 4, nil, ingress.Queue("fast")); err != nil {
+		if _, err := c.Query(ctx, "demo", 4, nil, client.Queue("fast")); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -209,7 +209,7 @@ func TestUnreachableDatabase(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_, err := s.Client().Query(ctx, name, 1, nil, ingress.Queue("fast"))
+			_, err := s.Client().Query(ctx, name, 1, nil, client.Queue("fast"))
 			if code := schemas.CodeOf(err); code != schemas.CodeUnavailable {
 				t.Fatalf("client: %v", err)
 			}
@@ -233,7 +233,7 @@ func TestLanding(t *testing.T) {
 	a := start(t, cfg)
 
 	nc := testutil.Connect(t, ns)
-	client, err := ingress.NewClient(nc)
+	cl, err := client.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestLanding(t *testing.T) {
 			defer cancel()
 			started <- struct{}{}
 			// A query of a few ms, so some are in flight at shutdown.
-			_, results[i] = client.Query(ctx, "pg", 10, sleepFor(5*time.Millisecond), ingress.Queue("slow"))
+			_, results[i] = cl.Query(ctx, "pg", 10, sleepFor(5*time.Millisecond), client.Queue("slow"))
 		})
 	}
 	for range n / 4 {
@@ -311,7 +311,7 @@ func TestLandingBound(t *testing.T) {
 	cfg := pgConfig(t)
 	cfg.NATS.URL = ns.ClientURL()
 	a := start(t, cfg)
-	client, err := ingress.NewClient(testutil.Connect(t, ns))
+	cl, err := client.New(testutil.Connect(t, ns))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestLandingBound(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, err := client.Query(ctx, "pg", 10, sleepFor(5*time.Second), ingress.Queue("slow"))
+		_, err := cl.Query(ctx, "pg", 10, sleepFor(5*time.Second), client.Queue("slow"))
 		done <- err
 	}()
 	testutil.Eventually(t, 5*time.Second, "the query is running", func() bool { return pgRunning(a) })

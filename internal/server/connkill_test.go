@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/schemas"
@@ -121,7 +121,7 @@ func connectionKill(t *testing.T, engine string) {
 				sent.Add(1)
 				if i%2 == 0 {
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					_, err := c.Query(ctx, "kdb", 1, nil, ingress.Queue(schemas.TagFast))
+					_, err := c.Query(ctx, "kdb", 1, nil, client.Queue(schemas.TagFast))
 					cancel()
 					if err != nil {
 						readErrs.Add(1)
@@ -137,7 +137,7 @@ func connectionKill(t *testing.T, engine string) {
 				p := schemas.Params{"INTEGER": {"ID": json.RawMessage(strconv.FormatInt(i, 10))}}
 				for attempt := 0; ; attempt++ {
 					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					_, err := c.Query(ctx, "kdb", 2, p, ingress.Queue(schemas.TagFast), ingress.RequestID(id))
+					_, err := c.Query(ctx, "kdb", 2, p, client.Queue(schemas.TagFast), client.RequestID(id))
 					cancel()
 					if err == nil {
 						ok.Add(1)

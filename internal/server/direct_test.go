@@ -15,7 +15,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/internal/testutil"
@@ -118,7 +118,7 @@ func TestDirectLane(t *testing.T) {
 	if _, ok := cat.Lookup(refDirectWrite); ok {
 		t.Fatal("the direct write was loaded")
 	}
-	plain, err := ingress.NewClient(nc, ingress.WithSource("/test/plain"))
+	plain, err := client.New(nc, client.WithSource("/test/plain"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestDirectLane(t *testing.T) {
 	if res, err := s.Client().Query(ctx, "demo", refDirect, ints("N", 6)); err != nil || res.QueueUsed != schemas.Direct {
 		t.Fatalf("instance client: %+v %v", res, err)
 	}
-	res, err := plain.Query(ctx, "demo", refDirect, ints("N", 8), ingress.Direct())
+	res, err := plain.Query(ctx, "demo", refDirect, ints("N", 8), client.Direct())
 	if err != nil || res.QueueUsed != schemas.Direct || string(res.Rows) != `[{"numbers":8}]` {
 		t.Fatalf("plain client, Direct(): %+v %v", res, err)
 	}
@@ -157,7 +157,7 @@ func TestDirectLane(t *testing.T) {
 	if res, err := plain.Query(ctx, "demo", refDirect, ints("N", 1)); err != nil || res.QueueUsed != schemas.TagMedium {
 		t.Fatalf("plain client: %+v %v", res, err)
 	}
-	if res, err := s.Client().Query(ctx, "demo", refNotDirect, ints("N", 1), ingress.Queue("fast")); err != nil || res.QueueUsed != schemas.TagFast {
+	if res, err := s.Client().Query(ctx, "demo", refNotDirect, ints("N", 1), client.Queue("fast")); err != nil || res.QueueUsed != schemas.TagFast {
 		t.Fatalf("a read that is not direct: %+v %v", res, err)
 	}
 	code, body, _ = call(t, s, "POST", "/api/conduit/query", `{"query_ref":203,"database":"demo","params":{"INTEGER":{"N":20000}}}`)
@@ -173,7 +173,7 @@ func TestDirectLane(t *testing.T) {
 	}
 	// Forced onto the lane, an entry that is not on it is refused.
 	for _, ref := range []int64{refNotDirect, refWriteQueued} {
-		_, err := plain.Query(ctx, "demo", ref, ints("N", 1), ingress.Direct())
+		_, err := plain.Query(ctx, "demo", ref, ints("N", 1), client.Direct())
 		if schemas.CodeOf(err) != schemas.CodeBadRequest || !strings.Contains(err.Error(), "not on the direct lane") {
 			t.Fatalf("ref %d with Direct(): %v", ref, err)
 		}
@@ -253,12 +253,12 @@ func TestDirectFallback(t *testing.T) {
 		t.Fatalf("request on the lane: %v", err)
 	}
 	before := lastSeq(t, js, "demo")
-	plain, err := ingress.NewClient(nc)
+	plain, err := client.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer plain.Close()
-	res, err := plain.Query(context.Background(), "demo", 55, ints("START", 1, "FINISH", 3), ingress.Direct())
+	res, err := plain.Query(context.Background(), "demo", 55, ints("START", 1, "FINISH", 3), client.Direct())
 	if err != nil || res.QueueUsed != schemas.TagMedium || res.RowCount != 3 {
 		t.Fatalf("Direct() without a lane: %+v %v", res, err)
 	}
@@ -284,7 +284,7 @@ func TestDirectReadsPostgres(t *testing.T) {
 	if code != 200 || body["queue_used"] != schemas.Direct || body["rows"] == nil {
 		t.Fatalf("REST on a direct_reads database: %d %v", code, body)
 	}
-	res, err := s.Client().Query(context.Background(), "pg", 10, sleepFor(10*time.Millisecond), ingress.Direct())
+	res, err := s.Client().Query(context.Background(), "pg", 10, sleepFor(10*time.Millisecond), client.Direct())
 	if err != nil || res.QueueUsed != schemas.Direct {
 		t.Fatalf("client: %+v %v", res, err)
 	}
@@ -313,7 +313,7 @@ func TestDirectLaneSharedPermissions(t *testing.T) {
 
 	c, errs := svcClient(t, ns)
 	testutil.Eventually(t, 10*time.Second, "answered on the lane", func() bool {
-		res, err := c.Query(context.Background(), "demo", refDirect, ints("N", 5), ingress.Direct())
+		res, err := c.Query(context.Background(), "demo", refDirect, ints("N", 5), client.Direct())
 		return err == nil && res.QueueUsed == schemas.Direct
 	})
 	if code, body, _ := call(t, s, "POST", "/api/conduit/query", `{"query_ref":200,"database":"demo","params":{"INTEGER":{"N":5}}}`); code != 200 || body["queue_used"] != schemas.Direct {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/schemas"
@@ -128,27 +129,27 @@ func TestIdempotencyKeyScope(t *testing.T) {
 // Nats-Msg-Id) is answered: a write from its record, a read by running.
 func TestRequestIDRetryAfterConsumed(t *testing.T) {
 	s := start(t, testConfig(t))
-	client, err := ingress.NewClient(s.NATS())
+	cl, err := client.New(s.NATS())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	p := ints("N", 999001)
-	first, err := client.Query(ctx, "demo", 104, p, ingress.RequestID("go-retry-1"))
+	first, err := cl.Query(ctx, "demo", 104, p, client.RequestID("go-retry-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := client.Query(ctx, "demo", 104, p, ingress.RequestID("go-retry-1"))
+	again, err := cl.Query(ctx, "demo", 104, p, client.RequestID("go-retry-1"))
 	if err != nil || !strings.Contains(again.Message, "replay") || fmt.Sprint(again.AffectedRows) != fmt.Sprint(first.AffectedRows) {
 		t.Fatalf("retry: %+v, %v", again, err)
 	}
-	if _, err := client.Query(ctx, "demo", 104, ints("N", 999002), ingress.RequestID("go-retry-1")); schemas.CodeOf(err) != schemas.CodeIdempotencyMismatch {
+	if _, err := cl.Query(ctx, "demo", 104, ints("N", 999002), client.RequestID("go-retry-1")); schemas.CodeOf(err) != schemas.CodeIdempotencyMismatch {
 		t.Fatalf("another body: %v", err)
 	}
 	for range 2 {
-		if _, err := client.Query(ctx, "demo", 1, nil, ingress.RequestID("go-read-1")); err != nil {
+		if _, err := cl.Query(ctx, "demo", 1, nil, client.RequestID("go-read-1")); err != nil {
 			t.Fatalf("read retry: %v", err)
 		}
 	}

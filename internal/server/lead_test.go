@@ -17,7 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/testutil"
@@ -45,7 +45,7 @@ func TestScaling(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			if _, err := s.Client().Query(ctx, "pg", 10, sleepFor(200*time.Millisecond), ingress.Queue("fast")); err != nil {
+			if _, err := s.Client().Query(ctx, "pg", 10, sleepFor(200*time.Millisecond), client.Queue("fast")); err != nil {
 				t.Logf("query: %v", err)
 				failed.Add(1)
 			}
@@ -95,7 +95,7 @@ func TestQueueFull(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			_, err := s.Client().Query(ctx, "pg", 10, sleepFor(300*time.Millisecond), ingress.Queue("slow"))
+			_, err := s.Client().Query(ctx, "pg", 10, sleepFor(300*time.Millisecond), client.Queue("slow"))
 			codes <- schemas.CodeOf(err)
 		})
 	}
@@ -115,7 +115,7 @@ func TestQueueFull(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			s.Client().Query(ctx, "pg", 10, sleepFor(2*time.Second), ingress.Queue("slow"))
+			s.Client().Query(ctx, "pg", 10, sleepFor(2*time.Second), client.Queue("slow"))
 		})
 	}
 	js, _ := jetstream.New(s.NATS())
@@ -255,7 +255,7 @@ func failover(t *testing.T) {
 		default:
 		}
 	})
-	client, err := ingress.NewClient(nc)
+	cl, err := client.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func failover(t *testing.T) {
 			defer func() { <-sem }()
 			ctx, cancel := context.WithTimeout(base, 60*time.Second)
 			defer cancel()
-			_, err := client.Query(ctx, "demo", 2, ints("N", i%10000), ingress.Queue("fast"))
+			_, err := cl.Query(ctx, "demo", 2, ints("N", i%10000), client.Queue("fast"))
 			if err != nil {
 				errs <- err
 			}
@@ -346,7 +346,7 @@ func TestClusterForming(t *testing.T) {
 	s := start(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := s.Client().Query(ctx, "demo", 2, ints("N", 1), ingress.Queue("fast")); err != nil {
+	if _, err := s.Client().Query(ctx, "demo", 2, ints("N", 1), client.Queue("fast")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -363,7 +363,7 @@ func TestLongQueryNotRedelivered(t *testing.T) {
 	s := start(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := s.Client().Query(ctx, "pg", 10, sleepFor(2500*time.Millisecond), ingress.Queue("slow")); err != nil {
+	if _, err := s.Client().Query(ctx, "pg", 10, sleepFor(2500*time.Millisecond), client.Queue("slow")); err != nil {
 		t.Fatal(err)
 	}
 	js, _ := jetstream.New(s.NATS())

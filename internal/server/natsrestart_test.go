@@ -8,7 +8,7 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/testutil"
 )
 
@@ -34,7 +34,7 @@ func TestNATSRestart(t *testing.T) {
 	cached := func() (bool, error) {
 		qctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
-		res, err := s.Client().Query(qctx, "demo", 3, nil, ingress.Queue("cache"), ingress.CacheFor(time.Minute), ingress.Tables("numbers"))
+		res, err := s.Client().Query(qctx, "demo", 3, nil, client.Queue("cache"), client.CacheFor(time.Minute), client.Tables("numbers"))
 		if err != nil {
 			return false, err
 		}

@@ -11,8 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/ingress"
-	"github.com/dqmhq/dqm/internal/cache"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/internal/testutil"
@@ -125,12 +124,12 @@ func TestNATSEmbeddedPermissions(t *testing.T) {
 	defer nc.Close()
 
 	t.Run("the service runs a query", func(t *testing.T) {
-		c, err := ingress.NewClient(nc, ingress.WithSource("/svc/test"))
+		c, err := client.New(nc, client.WithSource("/svc/test"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		res, err := c.Query(ctx, "demo", 55, ints("START", 1, "FINISH", 10), ingress.Queue("fast"))
+		res, err := c.Query(ctx, "demo", 55, ints("START", 1, "FINISH", 10), client.Queue("fast"))
 		if err != nil || !res.Success || res.RowCount != 10 {
 			t.Fatalf("query: %v %+v", err, res)
 		}
@@ -143,13 +142,13 @@ func TestNATSEmbeddedPermissions(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer nc.Close()
-		c, err := ingress.NewClient(nc, ingress.WithCache(cache.New(100, 1<<20)))
+		c, err := client.New(nc, client.WithCache(client.NewCache(100, 1<<20)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
 		for i := range 2 {
-			res, err := c.Query(ctx, "demo", 3, nil, ingress.Queue("cache"), ingress.CacheFor(time.Minute), ingress.Tables("numbers"))
+			res, err := c.Query(ctx, "demo", 3, nil, client.Queue("cache"), client.CacheFor(time.Minute), client.Tables("numbers"))
 			if err != nil || !res.Success || res.Cached != (i == 1) {
 				t.Fatalf("query %d: %v %+v", i, err, res)
 			}
@@ -171,13 +170,13 @@ func TestNATSEmbeddedPermissions(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer nc.Close()
-		c, err := ingress.NewClient(nc, ingress.WithCache(cache.New(100, 1<<20)))
+		c, err := client.New(nc, client.WithCache(client.NewCache(100, 1<<20)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
 		testutil.Eventually(t, 5*time.Second, "cached by the catalog's rule", func() bool {
-			res, err := c.Query(ctx, "demo", 3, nil, ingress.Queue("cache"))
+			res, err := c.Query(ctx, "demo", 3, nil, client.Queue("cache"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -283,7 +282,7 @@ func TestNATSEmbeddedTLS(t *testing.T) {
 	start(t, cfg) // in-process: no TLS needed, still authenticated
 	ctx := context.Background()
 
-	client := func(tls config.TLS) config.NATS {
+	withTLS := func(tls config.TLS) config.NATS {
 		return config.NATS{URL: "tls://" + cfg.NATS.Listen, User: "ops", Password: opsPassword, TLS: tls}
 	}
 	for _, tc := range []struct {
@@ -291,18 +290,18 @@ func TestNATSEmbeddedTLS(t *testing.T) {
 		nats config.NATS
 		ok   bool
 	}{
-		{"CA and client certificate", client(config.TLS{CA: pki.CA, Cert: pki.ClientCert, Key: pki.ClientKey}), true},
+		{"CA and client certificate", withTLS(config.TLS{CA: pki.CA, Cert: pki.ClientCert, Key: pki.ClientKey}), true},
 		{"embedded URL as the CLI uses it", func() config.NATS {
-			n := client(config.TLS{CA: pki.CA, Cert: pki.ClientCert, Key: pki.ClientKey})
+			n := withTLS(config.TLS{CA: pki.CA, Cert: pki.ClientCert, Key: pki.ClientKey})
 			n.URL, n.Listen = "embedded", cfg.NATS.Listen
 			return n
 		}(), true},
-		{"no client certificate", client(config.TLS{CA: pki.CA}), false},
-		{"client certificate of another CA", client(config.TLS{CA: pki.CA, Cert: other.ClientCert, Key: other.ClientKey}), false},
-		{"server not trusted (system roots)", client(config.TLS{Cert: pki.ClientCert, Key: pki.ClientKey}), false},
-		{"server not trusted (another CA)", client(config.TLS{CA: other.CA, Cert: pki.ClientCert, Key: pki.ClientKey}), false},
+		{"no client certificate", withTLS(config.TLS{CA: pki.CA}), false},
+		{"client certificate of another CA", withTLS(config.TLS{CA: pki.CA, Cert: other.ClientCert, Key: other.ClientKey}), false},
+		{"server not trusted (system roots)", withTLS(config.TLS{Cert: pki.ClientCert, Key: pki.ClientKey}), false},
+		{"server not trusted (another CA)", withTLS(config.TLS{CA: other.CA, Cert: pki.ClientCert, Key: pki.ClientKey}), false},
 		{"nats:// URL: TLS is still required and verified", func() config.NATS {
-			n := client(config.TLS{})
+			n := withTLS(config.TLS{})
 			n.URL = "nats://" + cfg.NATS.Listen
 			return n
 		}(), false},
@@ -323,12 +322,12 @@ func TestNATSEmbeddedTLS(t *testing.T) {
 			if !nc.TLSRequired() {
 				t.Error("connection is not TLS")
 			}
-			c, err := ingress.NewClient(nc)
+			c, err := client.New(nc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if res, err := c.Query(ctx, "demo", 55, ints("START", 1, "FINISH", 3), ingress.Queue("fast")); err != nil || res.RowCount != 3 {
+			if res, err := c.Query(ctx, "demo", 55, ints("START", 1, "FINISH", 3), client.Queue("fast")); err != nil || res.RowCount != 3 {
 				t.Fatalf("query over TLS: %v %+v", err, res)
 			}
 		})

@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/internal/testutil"
@@ -102,7 +102,7 @@ func sharedNATS(t *testing.T, dqmPerms *natsserver.Permissions) *natsserver.Serv
 // svcClient connects as sharedNATS's user svc and returns a Go client on
 // that connection, with the connection's async errors (permissions
 // violations); both close when the test ends.
-func svcClient(t *testing.T, ns *natsserver.Server) (*ingress.Client, *asyncErrs) {
+func svcClient(t *testing.T, ns *natsserver.Server) (*client.Client, *asyncErrs) {
 	t.Helper()
 	errs := &asyncErrs{}
 	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo("svc", "svc-pw"), nats.ErrorHandler(errs.handler))
@@ -110,7 +110,7 @@ func svcClient(t *testing.T, ns *natsserver.Server) (*ingress.Client, *asyncErrs
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	c, err := ingress.NewClient(nc)
+	c, err := client.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestNATSSharedServerPermissions(t *testing.T) {
 		if q.ref == 104 {
 			n = 1000007 // a new row
 		}
-		res, err := c.Query(ctx, "demo", q.ref, ints("START", 1, "FINISH", 3, "N", n), ingress.Queue(q.queue))
+		res, err := c.Query(ctx, "demo", q.ref, ints("START", 1, "FINISH", 3, "N", n), client.Queue(q.queue))
 		if q.ref == 100 { // a database error is still an answer
 			if res == nil || res.Success {
 				t.Fatalf("ref 100: %v %+v", err, res)

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
@@ -191,7 +192,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer nc.Close()
-			c, err := ingress.NewClient(nc)
+			c, err := client.New(nc)
 			if err != nil {
 				t.Fatal(err)
 			}

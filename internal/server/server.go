@@ -17,9 +17,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/clientlink"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/jsretry"
@@ -37,7 +39,7 @@ type Server struct {
 
 	ns     *Embedded
 	nc     *nats.Conn
-	client *ingress.Client
+	client *client.Client
 	leads  map[string]*lead.Lead
 	http   *http.Server
 	ln     net.Listener
@@ -101,10 +103,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		log.Info("launch: tracing", "otlp_endpoint", cfg.Tracing.OTLPEndpoint, "sample_ratio", cfg.Tracing.SampleRatio)
 	}
 	s.metrics = metrics.New()
-	s.cache = cache.New(cfg.Cache.MaxEntries, cfg.Cache.MaxBytes)
+	instanceCache := client.NewCache(cfg.Cache.MaxEntries, cfg.Cache.MaxBytes)
+	s.cache = clientlink.Cache(instanceCache)
 	s.cache.OnEvent = s.metrics.CacheEvent
-	if s.client, err = ingress.NewClient(s.nc, ingress.WithSource("/dqm/ingress/"+s.instance), ingress.WithCache(s.cache),
-		ingress.WithReplyPrefixes(cfg.NATS.ReplyPrefixes...), ingress.WithTracer(tracer), ingress.WithDatabases(func(db string) bool {
+	if s.client, err = client.New(s.nc, client.WithSource("/dqm/ingress/"+s.instance), client.WithCache(instanceCache),
+		client.WithReplyPrefixes(cfg.NATS.ReplyPrefixes...), client.WithTracer(tracer), client.WithDatabases(func(db string) bool {
 			_, ok := cfg.Databases[db]
 			return ok
 		})); err != nil {
@@ -242,7 +245,7 @@ func (s *Server) HTTPAddr() string { return s.ln.Addr().String() }
 func (s *Server) NATS() *nats.Conn { return s.nc }
 
 // Client is the instance's Go client.
-func (s *Server) Client() *ingress.Client { return s.client }
+func (s *Server) Client() *client.Client { return s.client }
 
 // Catalog implements ingress.Databases.
 func (s *Server) Catalog(db string) (*catalog.Catalog, bool) {

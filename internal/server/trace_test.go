@@ -18,7 +18,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/client"
 	"github.com/dqmhq/dqm/internal/testutil"
 )
 
@@ -181,7 +181,7 @@ func TestTraceGoClient(t *testing.T) {
 	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
 	ctx := trace.ContextWithSpanContext(context.Background(),
 		trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
-	if res, err := s.Client().Query(ctx, "demo", 55, ints("START", 1, "FINISH", 2), ingress.Queue("fast")); err != nil || res.RowCount != 2 {
+	if res, err := s.Client().Query(ctx, "demo", 55, ints("START", 1, "FINISH", 2), client.Queue("fast")); err != nil || res.RowCount != 2 {
 		t.Fatalf("%+v %v", res, err)
 	}
 	testutil.Eventually(t, 5*time.Second, "the worker's line with the client's trace_id", func() bool {

@@ -5,8 +5,12 @@
 // event dqm emits is built here: the query request and its result (reply),
 // the change event and the cache invalidation, and the dead letter. A
 // request is validated on decode so a malformed event is refused with a
-// reason. It is shared by the Go client (ingress), the workers and the
-// lead, and knows nothing of databases.
+// reason. Beside it are the payloads' codecs, which json.Unmarshal and
+// json.Marshal would do by reflection: request data and REST bodies
+// (decode.go, encode.go) and a reply taken apart for REST without
+// decoding its rows (reply.go); the payload types themselves are the
+// contract, in schemas. It is shared by the Go client, the REST adapter,
+// the workers and the lead, and knows nothing of databases.
 package wire
 
 // Why no CloudEvents SDK: sdk-go's Validate, once the only use of

@@ -171,7 +171,7 @@ func (r *Request) check(a *attrs, data []byte) error {
 		}
 		r.Deadline = tm
 	}
-	if err := schemas.DecodeQueryRequest(data, &r.Data); err != nil {
+	if err := DecodeQueryRequest(data, &r.Data); err != nil {
 		return fmt.Errorf("%w: data: %v", ErrMalformed, err)
 	}
 	if r.Data.QueryRef == 0 && !strings.Contains(string(data), `"query_ref"`) {

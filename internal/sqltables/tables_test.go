@@ -1,4 +1,4 @@
-package catalog
+package sqltables
 
 import (
 	"slices"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestTablesOf(t *testing.T) {
+func TestOf(t *testing.T) {
 	cases := []struct {
 		name, sql string
 		want      []string
@@ -54,21 +54,21 @@ func TestTablesOf(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := TablesOf(c.sql); !slices.Equal(got, c.want) {
-				t.Fatalf("TablesOf(%q) = %q, want %q", c.sql, got, c.want)
+			if got := Of(c.sql); !slices.Equal(got, c.want) {
+				t.Fatalf("Of(%q) = %q, want %q", c.sql, got, c.want)
 			}
 		})
 	}
 }
 
-// FuzzTablesOf: any text, however broken, gives a sorted list of
+// FuzzOf: any text, however broken, gives a sorted list of
 // distinct, non-empty lower-case names, and never panics.
-func FuzzTablesOf(f *testing.F) {
+func FuzzOf(f *testing.F) {
 	for _, s := range []string{"SELECT * FROM a, b", `SELECT * FROM "x`, "SELECT 'x", "/* from a", "$tag$ from", "E'\\", "FROM [a", "UPDATE"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, sql string) {
-		got := TablesOf(sql)
+		got := Of(sql)
 		if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
 			t.Fatalf("%q: %q", sql, got)
 		}

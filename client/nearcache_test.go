@@ -1,4 +1,4 @@
-package ingress_test
+package client_test
 
 import (
 	"context"
@@ -19,8 +19,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dqmhq/dqm/client"
 	_ "github.com/dqmhq/dqm/engines/sqlite" // the shop database
-	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/internal/clientlink"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/server"
 	"github.com/dqmhq/dqm/internal/testutil"
@@ -80,7 +81,7 @@ func item(id int) schemas.Params {
 }
 
 // readItem reads item 1 through c with opts, failing the test on an error.
-func readItem(t *testing.T, c *ingress.Client, ref int64, opts ...ingress.QueryOption) (v float64, cached bool) {
+func readItem(t *testing.T, c *client.Client, ref int64, opts ...client.QueryOption) (v float64, cached bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -111,22 +112,22 @@ func TestNearCacheNoticesLostInvalidations(t *testing.T) {
 		lostAt.Store(time.Now().UnixNano())
 		return true
 	}
-	near := ingress.NewCache(0, 0)
+	near := client.NewCache(0, 0)
 	var mu sync.Mutex
 	var drops []time.Time // when the cache dropped shop
-	near.OnEvent = func(db, ev string) {
+	clientlink.Cache(near).OnEvent = func(db, ev string) {
 		if db == "shop" && ev == "drop" {
 			mu.Lock()
 			drops = append(drops, time.Now())
 			mu.Unlock()
 		}
 	}
-	c, err := ingress.NewClient(testutil.Connect(t, ns), ingress.WithCache(near), ingress.WithDroppedInvalidations(discard))
+	c, err := client.New(testutil.Connect(t, ns), client.WithCache(near), client.WithDroppedInvalidations(discard))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	opts := []ingress.QueryOption{ingress.Queue("cache"), ingress.CacheFor(time.Minute), ingress.Tables("items")}
+	opts := []client.QueryOption{client.Queue("cache"), client.CacheFor(time.Minute), client.Tables("items")}
 	var windows []time.Duration
 	for i := 1; i <= 8; i++ {
 		testutil.Eventually(t, 5*time.Second, "cached", func() bool {
@@ -138,7 +139,7 @@ func TestNearCacheNoticesLostInvalidations(t *testing.T) {
 		if _, err := direct.Exec("UPDATE items SET v = ? WHERE id = 1", i); err != nil {
 			t.Fatal(err)
 		}
-		testutil.Eventually(t, 5*time.Second, "shop dropped from the near-cache", func() bool { return near.Len("shop") == 0 })
+		testutil.Eventually(t, 5*time.Second, "shop dropped from the near-cache", func() bool { return clientlink.Cache(near).Len("shop") == 0 })
 		if v, cached := readItem(t, c, 1, opts...); v != float64(i) || cached {
 			t.Fatalf("write %d: read %v cached=%v", i, v, cached)
 		}
@@ -170,8 +171,8 @@ func TestNearCacheNoticesLostInvalidations(t *testing.T) {
 // returns, both with no Tables option.
 func TestNearCacheFromCatalog(t *testing.T) {
 	_, ns, direct := shop(t)
-	near := ingress.NewCache(0, 0)
-	c, err := ingress.NewClient(testutil.Connect(t, ns), ingress.WithCache(near))
+	near := client.NewCache(0, 0)
+	c, err := client.New(testutil.Connect(t, ns), client.WithCache(near))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestNearCacheFromCatalog(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	p := schemas.Params{"INTEGER": {"ID": json.RawMessage("1"), "V": json.RawMessage("42")}}
-	if _, err := c.Query(ctx, "shop", 2, p, ingress.Queue("fast")); err != nil {
+	if _, err := c.Query(ctx, "shop", 2, p, client.Queue("fast")); err != nil {
 		t.Fatal(err)
 	}
 	if v, cached := readItem(t, c, 1); v != 42 || cached {
@@ -228,7 +229,7 @@ func TestNearCacheFromCatalog(t *testing.T) {
 	if _, err := kv.Put(ctx, "shop.1", []byte(entry)); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 5*time.Second, "the changed entry's results dropped", func() bool { return near.Len("shop") == 0 })
+	testutil.Eventually(t, 5*time.Second, "the changed entry's results dropped", func() bool { return clientlink.Cache(near).Len("shop") == 0 })
 	readItem(t, c, 1)
 	if _, cached := readItem(t, c, 1); cached {
 		t.Fatal("cached after its entry left the cache queue")

@@ -1,6 +1,11 @@
-package schemas
+package wire
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/dqmhq/dqm/schemas"
+)
 
 // DecodeResult decodes a reply body into r as json.Unmarshal does, without
 // reflection for the bodies dqm's workers write (Result.AppendJSON): flat
@@ -9,105 +14,69 @@ import "encoding/json"
 // cased key, a float) is left to json.Unmarshal, so the outcome is the
 // same either way. Rows aliases data (as json.RawMessage does not: do not
 // reuse data afterwards).
-func DecodeResult(data []byte, r *Result) error {
+func DecodeResult(data []byte, r *schemas.Result) error {
 	if !json.Valid(data) || !decodeResult(data, r) {
-		*r = Result{}
+		*r = schemas.Result{}
 		return json.Unmarshal(data, r)
 	}
 	return nil
 }
 
 // decodeResult parses valid JSON; false: not the simple shape.
-func decodeResult(d []byte, r *Result) bool {
-	i := skipWS(d, 0)
-	if i >= len(d) || d[i] != '{' {
-		return false
+func decodeResult(d []byte, r *schemas.Result) bool {
+	end, ok := object(d, skipWS(d, 0), func(k []byte, i int) (int, bool) {
+		return resultField(d, k, i, r)
+	})
+	return ok && skipWS(d, end) == len(d)
+}
+
+// resultField decodes the value at d[i] of the Result field named k;
+// false: not a field of the simple shape.
+func resultField(d, k []byte, i int, r *schemas.Result) (int, bool) {
+	switch string(k) {
+	case "success":
+		return boolean(d, i, &r.Success)
+	case "cached":
+		return boolean(d, i, &r.Cached)
+	case "query_ref":
+		return integer(d, i, &r.QueryRef)
+	case "execution_time_ms":
+		return integer(d, i, &r.ExecutionTimeMS)
+	case "cache_age_ms":
+		return integer(d, i, &r.CacheAgeMS)
+	case "row_count":
+		return smallInt(d, i, &r.RowCount)
+	case "column_count":
+		return smallInt(d, i, &r.ColumnCount)
+	case "status":
+		return smallInt(d, i, &r.Status)
+	case "database":
+		return plainString(d, i, &r.Database)
+	case "description":
+		return plainString(d, i, &r.Description)
+	case "queue_used":
+		return plainString(d, i, &r.QueueUsed)
+	case "message":
+		return plainString(d, i, &r.Message)
+	case "error":
+		var s string
+		j, ok := plainString(d, i, &s)
+		r.Error = schemas.Code(s)
+		return j, ok
+	case "rows":
+		if d[i] == 'n' { // null: Unmarshal keeps RawMessage("null")
+			return i, false
+		}
+		start := i
+		j, ok := skipValue(d, i)
+		if ok {
+			r.Rows = d[start:j:j]
+		}
+		return j, ok
+	case "affected_rows":
+		return int64s(d, i, &r.AffectedRows)
 	}
-	i = skipWS(d, i+1)
-	if i < len(d) && d[i] == '}' {
-		return true
-	}
-	for {
-		k, j, ok := plainBytes(d, i)
-		if !ok {
-			return false
-		}
-		i = skipWS(d, j)
-		if i >= len(d) || d[i] != ':' {
-			return false
-		}
-		i = skipWS(d, i+1)
-		if i >= len(d) {
-			return false
-		}
-		switch key := string(k); key {
-		case "success":
-			i, ok = boolean(d, i, &r.Success)
-		case "cached":
-			i, ok = boolean(d, i, &r.Cached)
-		case "query_ref":
-			i, ok = integer(d, i, &r.QueryRef)
-		case "execution_time_ms":
-			i, ok = integer(d, i, &r.ExecutionTimeMS)
-		case "cache_age_ms":
-			i, ok = integer(d, i, &r.CacheAgeMS)
-		case "row_count", "column_count", "status":
-			var n int64
-			i, ok = integer(d, i, &n)
-			if ok && int64(int(n)) != n {
-				return false
-			}
-			switch key {
-			case "row_count":
-				r.RowCount = int(n)
-			case "column_count":
-				r.ColumnCount = int(n)
-			default:
-				r.Status = int(n)
-			}
-		case "database", "description", "queue_used", "message", "error":
-			var s string
-			s, i, ok = plainString(d, i)
-			switch key {
-			case "database":
-				r.Database = s
-			case "description":
-				r.Description = s
-			case "queue_used":
-				r.QueueUsed = s
-			case "message":
-				r.Message = s
-			default:
-				r.Error = Code(s)
-			}
-		case "rows":
-			if d[i] == 'n' { // null: Unmarshal keeps RawMessage("null")
-				return false
-			}
-			start := i
-			if i, ok = skipValue(d, i); ok {
-				r.Rows = d[start:i:i]
-			}
-		case "affected_rows":
-			i, ok = int64s(d, i, &r.AffectedRows)
-		default:
-			return false
-		}
-		if !ok {
-			return false
-		}
-		i = skipWS(d, i)
-		if i >= len(d) {
-			return false
-		}
-		if d[i] == '}' {
-			return skipWS(d, i+1) == len(d)
-		}
-		if d[i] != ',' {
-			return false
-		}
-		i = skipWS(d, i+1)
-	}
+	return i, false
 }
 
 func skipWS(d []byte, i int) int {
@@ -117,10 +86,13 @@ func skipWS(d []byte, i int) int {
 	return i
 }
 
-// plainString reads a string with no escapes at d[i].
-func plainString(d []byte, i int) (string, int, bool) {
+// plainString reads a string with no escapes at d[i] into *v.
+func plainString(d []byte, i int, v *string) (int, bool) {
 	b, j, ok := plainBytes(d, i)
-	return string(b), j, ok
+	if ok {
+		*v = string(b)
+	}
+	return j, ok
 }
 
 func plainBytes(d []byte, i int) ([]byte, int, bool) {
@@ -140,11 +112,11 @@ func plainBytes(d []byte, i int) ([]byte, int, bool) {
 }
 
 func boolean(d []byte, i int, v *bool) (int, bool) {
-	switch d[i] {
-	case 't':
+	switch {
+	case bytes.HasPrefix(d[i:], []byte("true")):
 		*v = true
 		return i + 4, true
-	case 'f':
+	case bytes.HasPrefix(d[i:], []byte("false")):
 		*v = false
 		return i + 5, true
 	}
@@ -179,6 +151,17 @@ func integer(d []byte, i int, v *int64) (int, bool) {
 		n = -n
 	}
 	*v = n
+	return j, true
+}
+
+// smallInt reads an integer that fits an int.
+func smallInt(d []byte, i int, v *int) (int, bool) {
+	var n int64
+	j, ok := integer(d, i, &n)
+	if !ok || int64(int(n)) != n {
+		return i, false
+	}
+	*v = int(n)
 	return j, true
 }
 
@@ -256,15 +239,15 @@ func skipValue(d []byte, i int) (int, bool) {
 // without reflection for the usual shape ({"query_ref":N,"params":{group:
 // {name: value}}} with plain keys); anything else is left to
 // json.Unmarshal.
-func DecodeQueryRequest(data []byte, q *QueryRequest) error {
+func DecodeQueryRequest(data []byte, q *schemas.QueryRequest) error {
 	if !json.Valid(data) || !decodeQueryRequest(data, q) {
-		*q = QueryRequest{}
+		*q = schemas.QueryRequest{}
 		return json.Unmarshal(data, q)
 	}
 	return nil
 }
 
-func decodeQueryRequest(d []byte, q *QueryRequest) bool {
+func decodeQueryRequest(d []byte, q *schemas.QueryRequest) bool {
 	end, ok := object(d, skipWS(d, 0), func(k []byte, i int) (int, bool) {
 		switch string(k) {
 		case "query_ref":
@@ -319,12 +302,12 @@ func object(d []byte, i int, member func(key []byte, i int) (int, bool)) (int, b
 }
 
 // paramsValue decodes the params object at d[i] into *p.
-func paramsValue(d []byte, i int, p *Params) (int, bool) {
+func paramsValue(d []byte, i int, p *schemas.Params) (int, bool) {
 	if d[i] != '{' {
 		return i, false
 	}
 	if *p == nil {
-		*p = Params{}
+		*p = schemas.Params{}
 	}
 	ps := *p
 	return object(d, i, func(g []byte, i int) (int, bool) {
@@ -350,7 +333,7 @@ func paramsValue(d []byte, i int, p *Params) (int, bool) {
 // json.Unmarshal would set (nil: absent). ok is false for anything it
 // does not read exactly as json.Unmarshal would (invalid JSON, a null, an
 // escape, another key): the caller unmarshals then.
-func DecodeQueryBody(data []byte) (ref *int64, db *string, p Params, ok bool) {
+func DecodeQueryBody(data []byte) (ref *int64, db *string, p schemas.Params, ok bool) {
 	if !json.Valid(data) {
 		return nil, nil, nil, false
 	}
@@ -362,7 +345,8 @@ func DecodeQueryBody(data []byte) (ref *int64, db *string, p Params, ok bool) {
 			ref = &n
 			return j, ok
 		case "database":
-			s, j, ok := plainString(data, i)
+			var s string
+			j, ok := plainString(data, i, &s)
 			db = &s
 			return j, ok
 		case "params":

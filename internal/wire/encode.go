@@ -1,16 +1,18 @@
-package schemas
+package wire
 
 import (
 	"encoding/json"
 	"slices"
 	"strconv"
+
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // AppendQueryRequest appends the JSON of QueryRequest{ref, p} to b,
 // byte for byte what json.Marshal writes (keys sorted, values compact),
 // without reflection when p's keys are plain and its values compact
 // ASCII JSON; otherwise it is json.Marshal's, error included.
-func AppendQueryRequest(b []byte, ref int64, p Params) ([]byte, error) {
+func AppendQueryRequest(b []byte, ref int64, p schemas.Params) ([]byte, error) {
 	start := len(b)
 	b = append(b, `{"query_ref":`...)
 	b = strconv.AppendInt(b, ref, 10)
@@ -18,7 +20,7 @@ func AppendQueryRequest(b []byte, ref int64, p Params) ([]byte, error) {
 		b = append(b, `,"params":{`...)
 		var ok bool
 		if b, ok = appendParams(b, p); !ok {
-			data, err := json.Marshal(QueryRequest{QueryRef: ref, Params: p})
+			data, err := json.Marshal(schemas.QueryRequest{QueryRef: ref, Params: p})
 			return append(b[:start], data...), err
 		}
 		b = append(b, '}')
@@ -39,7 +41,7 @@ func AppendQueryRequestParams(b []byte, ref int64, params []byte) []byte {
 	return append(b, '}')
 }
 
-func appendParams(b []byte, p Params) ([]byte, bool) {
+func appendParams(b []byte, p schemas.Params) ([]byte, bool) {
 	var buf [8]string
 	groups := sortedKeys(buf[:0], p)
 	for i, g := range groups {

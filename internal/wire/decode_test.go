@@ -1,9 +1,11 @@
-package schemas
+package wire
 
 import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/dqmhq/dqm/schemas"
 )
 
 var decodeCases = []string{
@@ -39,15 +41,15 @@ var decodeCases = []string{
 
 func TestDecodeResultMatchesUnmarshal(t *testing.T) {
 	cases := decodeCases
-	for _, r := range []*Result{
+	for _, r := range []*schemas.Result{
 		{Success: true, QueryRef: 3, Database: "db", Rows: json.RawMessage(`[{"n":1}]`), RowCount: 1, ColumnCount: 1, QueueUsed: "fast"},
 		{Success: true, QueryRef: 3, Database: "db", AffectedRows: []int64{1, 0}, Message: `say "hi"`, Status: 200},
-		Failure("db", 9, Errorf(CodeTimeout, "late")),
+		schemas.Failure("db", 9, schemas.Errorf(schemas.CodeTimeout, "late")),
 	} {
 		cases = append(cases, string(r.AppendJSON(nil)))
 	}
 	for _, c := range cases {
-		var want, got Result
+		var want, got schemas.Result
 		werr := json.Unmarshal([]byte(c), &want)
 		gerr := DecodeResult([]byte(c), &got)
 		if (werr == nil) != (gerr == nil) {
@@ -65,7 +67,7 @@ func FuzzDecodeResult(f *testing.F) {
 		f.Add([]byte(c))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var want, got Result
+		var want, got schemas.Result
 		werr := json.Unmarshal(b, &want)
 		gerr := DecodeResult(b, &got)
 		if (werr == nil) != (gerr == nil) {
@@ -78,19 +80,19 @@ func FuzzDecodeResult(f *testing.F) {
 }
 
 func BenchmarkDecodeResult(b *testing.B) {
-	body := (&Result{Success: true, QueryRef: 3, Database: "db", Description: "numbers",
+	body := (&schemas.Result{Success: true, QueryRef: 3, Database: "db", Description: "numbers",
 		Rows: json.RawMessage(`[{"numbers":42}]`), RowCount: 1, ColumnCount: 1, QueueUsed: "fast", Status: 200}).AppendJSON(nil)
 	b.Run("hand", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var r Result
+			var r schemas.Result
 			DecodeResult(body, &r)
 		}
 	})
 	b.Run("unmarshal", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var r Result
+			var r schemas.Result
 			json.Unmarshal(body, &r)
 		}
 	})
@@ -118,7 +120,7 @@ var requestCases = []string{
 
 func TestDecodeQueryRequestMatchesUnmarshal(t *testing.T) {
 	for _, c := range requestCases {
-		var want, got QueryRequest
+		var want, got schemas.QueryRequest
 		werr := json.Unmarshal([]byte(c), &want)
 		gerr := DecodeQueryRequest([]byte(c), &got)
 		if (werr == nil) != (gerr == nil) {
@@ -136,7 +138,7 @@ func FuzzDecodeQueryRequest(f *testing.F) {
 		f.Add([]byte(c))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var want, got QueryRequest
+		var want, got schemas.QueryRequest
 		werr := json.Unmarshal(b, &want)
 		gerr := DecodeQueryRequest(b, &got)
 		if (werr == nil) != (gerr == nil) {
@@ -153,14 +155,14 @@ func BenchmarkDecodeQueryRequest(b *testing.B) {
 	b.Run("hand", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var q QueryRequest
+			var q schemas.QueryRequest
 			DecodeQueryRequest(body, &q)
 		}
 	})
 	b.Run("unmarshal", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var q QueryRequest
+			var q schemas.QueryRequest
 			json.Unmarshal(body, &q)
 		}
 	})
@@ -172,9 +174,9 @@ func FuzzDecodeQueryBody(f *testing.F) {
 		f.Add([]byte(c))
 	}
 	type single struct {
-		QueryRef *int64  `json:"query_ref"`
-		Database *string `json:"database"`
-		Params   Params  `json:"params"`
+		QueryRef *int64         `json:"query_ref"`
+		Database *string        `json:"database"`
+		Params   schemas.Params `json:"params"`
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ref, db, p, ok := DecodeQueryBody(b)

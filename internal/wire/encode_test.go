@@ -1,14 +1,16 @@
-package schemas
+package wire
 
 import (
 	"bytes"
 	"encoding/json"
 	"testing"
+
+	"github.com/dqmhq/dqm/schemas"
 )
 
 func TestAppendQueryRequestMatchesMarshal(t *testing.T) {
 	raw := func(s string) json.RawMessage { return json.RawMessage(s) }
-	for _, p := range []Params{
+	for _, p := range []schemas.Params{
 		nil,
 		{},
 		{"number": {"N": raw("42")}},
@@ -24,7 +26,7 @@ func TestAppendQueryRequestMatchesMarshal(t *testing.T) {
 		{"string": {"s\"q": raw(`1`)}},
 		{"a": {"1": raw("1"), "2": raw("2"), "3": raw("3"), "4": raw("4"), "5": raw("5"), "6": raw("6"), "7": raw("7"), "8": raw("8"), "9": raw("9")}},
 	} {
-		want, werr := json.Marshal(QueryRequest{QueryRef: 7, Params: p})
+		want, werr := json.Marshal(schemas.QueryRequest{QueryRef: 7, Params: p})
 		got, gerr := AppendQueryRequest([]byte("prefix"), 7, p)
 		if (werr == nil) != (gerr == nil) {
 			t.Errorf("%v: err %v, want %v", p, gerr, werr)
@@ -37,7 +39,7 @@ func TestAppendQueryRequestMatchesMarshal(t *testing.T) {
 }
 
 func BenchmarkAppendQueryRequest(b *testing.B) {
-	p := Params{"number": {"N": json.RawMessage("4242")}}
+	p := schemas.Params{"number": {"N": json.RawMessage("4242")}}
 	b.Run("hand", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -47,7 +49,7 @@ func BenchmarkAppendQueryRequest(b *testing.B) {
 	b.Run("marshal", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			json.Marshal(QueryRequest{QueryRef: 55, Params: p})
+			json.Marshal(schemas.QueryRequest{QueryRef: 55, Params: p})
 		}
 	})
 }

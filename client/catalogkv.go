@@ -1,4 +1,4 @@
-package ingress
+package client
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/dqmhq/dqm/internal/catalog"
+	"github.com/dqmhq/dqm/internal/sqltables"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -31,12 +31,31 @@ type cacheRule struct {
 	direct bool
 }
 
-// ruleOf is an entry's rule, as the REST adapter applies it (rest.go,
-// send): cached for cache_ttl_s when its queue is cache.
-func ruleOf(e catalog.Entry) cacheRule {
+// kvEntry is a catalog entry as a Lead publishes it in KV dqm_catalog
+// (catalog.Entry's JSON, TestKVEntryIsCatalogEntry): every field, so a
+// value the catalog could not read is unreadable here too, though the
+// rule needs five.
+type kvEntry struct {
+	Ref         int64             `json:"ref"`
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	SQL         string            `json:"sql,omitempty"`
+	SQLByEngine map[string]string `json:"sql_by_engine,omitempty"`
+	Queue       string            `json:"queue"`
+	Public      bool              `json:"public"`
+	TimeoutMS   int               `json:"timeout_ms,omitempty"`
+	CacheTTLS   int               `json:"cache_ttl_s,omitempty"`
+	Tables      []string          `json:"tables,omitempty"`
+	MaxRows     int               `json:"max_rows,omitempty"`
+	Direct      bool              `json:"direct,omitempty"`
+}
+
+// ruleOf is an entry's rule, as the REST adapter applies it
+// (ingress/rest.go, send): cached for cache_ttl_s when its queue is cache.
+func ruleOf(e kvEntry) cacheRule {
 	r := cacheRule{tables: e.Tables, direct: e.Direct}
 	if len(r.tables) == 0 && e.SQL != "" {
-		r.tables = catalog.TablesOf(e.SQL) // a Lead that published the entry as written
+		r.tables = sqltables.Of(e.SQL) // a Lead that published the entry as written
 	}
 	if e.Queue == schemas.TagCache && e.CacheTTLS > 0 {
 		r.ttl = time.Duration(e.CacheTTLS) * time.Second
@@ -157,7 +176,7 @@ func (k *catalogs) watch(db string, d *dbCatalog) {
 		var rule cacheRule
 		put := e.Operation() == jetstream.KeyValuePut
 		if put {
-			var entry catalog.Entry
+			var entry kvEntry
 			if json.Unmarshal(e.Value(), &entry) != nil {
 				put = false // unreadable: as if it were gone
 			} else {

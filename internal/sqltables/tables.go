@@ -1,11 +1,11 @@
-package catalog
+package sqltables
 
 import (
 	"slices"
 	"strings"
 )
 
-// TablesOf derives the tables a statement reads or writes, for entries
+// Of derives the tables a statement reads or writes, for entries
 // that do not list theirs: every name after FROM, JOIN, INTO, UPDATE,
 // USING and TRUNCATE, with comma lists (FROM a, b), modifiers (ONLY,
 // LATERAL, IGNORE, …) and quoted names ("x", `x`, [x]) understood, and
@@ -14,7 +14,7 @@ import (
 // subjectTable). It is a heuristic that errs on the side of extra names
 // (a CTE's own name, a column after EXTRACT(… FROM col)): an extra name
 // costs a needless invalidation, a missing one a stale cache.
-func TablesOf(sql string) []string {
+func Of(sql string) []string {
 	toks := tokenize(sql)
 	var out []string
 	add := func(name string) {

@@ -1,4 +1,4 @@
-package ingress
+package client
 
 import (
 	"context"
@@ -25,15 +25,15 @@ func TestClientReplyInbox(t *testing.T) {
 		t.Cleanup(nc.Close)
 		return nc
 	}
-	if _, err := NewClient(dial()); err != nil {
+	if _, err := New(dial()); err != nil {
 		t.Fatalf("default inbox: %v", err)
 	}
 	for _, p := range []string{"dqm.evil", "db.demo", "$JS.API", "_MINE"} {
-		if _, err := NewClient(dial(nats.CustomInboxPrefix(p))); err == nil || !strings.Contains(err.Error(), "reply inbox") {
+		if _, err := New(dial(nats.CustomInboxPrefix(p))); err == nil || !strings.Contains(err.Error(), "reply inbox") {
 			t.Errorf("inbox prefix %s: err %v", p, err)
 		}
 	}
-	c, err := NewClient(dial(nats.CustomInboxPrefix("_MINE")), WithReplyPrefixes("_MINE."))
+	c, err := New(dial(nats.CustomInboxPrefix("_MINE")), WithReplyPrefixes("_MINE."))
 	if err != nil {
 		t.Fatalf("custom prefix allowed by WithReplyPrefixes: %v", err)
 	}
@@ -126,7 +126,7 @@ func TestClientPublishRetries(t *testing.T) {
 	}
 	defer cc.Stop()
 
-	c, err := NewClient(nc)
+	c, err := New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestClientPublishRetries(t *testing.T) {
 	}
 	// A database dqm knows, whose stream is not there (yet): retried until
 	// the deadline, then unavailable.
-	known, err := NewClient(nc, WithDatabases(func(db string) bool { return db == "gone" }))
+	known, err := New(nc, WithDatabases(func(db string) bool { return db == "gone" }))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ingress
+package client
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/dqmhq/dqm/internal/cache"
-	"github.com/dqmhq/dqm/internal/tracing"
+	"github.com/dqmhq/dqm/internal/traceparent"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -36,13 +36,13 @@ var errNoLane = errors.New("direct lane: no responders")
 // the wait. errNoLane when no worker serves the lane (nats.ErrNoResponders,
 // also what a stopping worker answers) or the request could not be sent:
 // the caller falls back to the queue, which reports its own failures.
-func (c *Client) direct(ctx context.Context, db string, ref int64, id string, deadline time.Time, data []byte) (*cache.Answer, error) {
-	msg := wire.NewRequest(schemas.DirectSubject(db), id, c.source, "", deadline, data, ref)
+func (c *Client) direct(ctx context.Context, db string, ref int64, q query, deadline time.Time, data []byte) (*cache.Answer, error) {
+	msg := wire.NewRequest(schemas.DirectSubject(db), q.id, c.source, "", deadline, data, ref)
 	// The reply goes to the NATS reply subject: no inbox header, and no
 	// Nats-Msg-Id, which no stream reads here.
 	delete(msg.Header, schemas.HeaderReplyTo)
 	delete(msg.Header, schemas.HeaderMsgID)
-	if tp, ts := tracing.Inject(ctx); tp != "" {
+	if tp, ts := traceparent.Inject(ctx); tp != "" {
 		wire.SetTrace(msg.Header, tp, ts)
 	}
 	m, err := c.nc.RequestMsgWithContext(ctx, msg)
@@ -54,5 +54,5 @@ func (c *Client) direct(ctx context.Context, db string, ref int64, id string, de
 	default:
 		return nil, errNoLane
 	}
-	return decodeReply(db, ref, m.Data)
+	return decodeReply(db, ref, m.Data, q.raw)
 }

@@ -1,4 +1,4 @@
-package ingress
+package client
 
 import (
 	"context"
@@ -15,11 +15,11 @@ import (
 
 // cachedClient is a client with a cache on its own NATS, and a second
 // connection to publish as dqm would.
-func cachedClient(t *testing.T, opts ...ClientOption) (*Client, *nats.Conn) {
+func cachedClient(t *testing.T, opts ...Option) (*Client, *nats.Conn) {
 	t.Helper()
 	ns := testutil.NATS(t)
 	nc := testutil.Connect(t, ns)
-	c, err := NewClient(nc, append([]ClientOption{WithCache(cache.New(0, 0))}, opts...)...)
+	c, err := New(nc, append([]Option{WithCache(NewCache(0, 0))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

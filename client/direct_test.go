@@ -1,4 +1,4 @@
-package ingress
+package client
 
 import (
 	"context"
@@ -34,7 +34,7 @@ func TestDirectClient(t *testing.T) {
 		}
 		return info.State.Msgs
 	}
-	c, err := NewClient(nc)
+	c, err := New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
