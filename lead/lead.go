@@ -15,8 +15,8 @@ import (
 	"github.com/dqmhq/dqm/internal/backoff"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/internal/jsretry"
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/topology"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/workers"
@@ -68,9 +68,9 @@ type Deps struct {
 	// Watermark is how often the database's invalidation watermark goes
 	// out (config cache.watermark_ms; default DefaultWatermark).
 	Watermark time.Duration
-	// SetupTimeout bounds retrying the request stream and its consumers
-	// while the NATS cluster forms (config nats.setup_timeout_ms).
-	SetupTimeout time.Duration
+	// Topology makes the database's request stream and consumers
+	// (nil: topology.Default()).
+	Topology *topology.Topology
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -200,11 +200,11 @@ type job interface {
 // database that cannot be reached does not fail Run: it stays not ready
 // while the health job retries.
 func (l *Lead) Run(ctx context.Context) error {
-	var st jetstream.Stream
-	err := jsretry.Do(ctx, l.log, l.deps.SetupTimeout, "stream "+schemas.StreamName(l.db.Name), func(ctx context.Context) (err error) {
-		st, err = EnsureStream(ctx, l.deps.JS, l.db)
-		return err
-	})
+	topo := l.deps.Topology
+	if topo == nil {
+		topo = topology.Default()
+	}
+	st, err := topo.EnsureDatabase(ctx, l.deps.JS, l.db)
 	if err != nil {
 		return err
 	}

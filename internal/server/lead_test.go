@@ -19,8 +19,8 @@ import (
 
 	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/dqmhq/dqm/internal/topology"
 	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -143,11 +143,11 @@ func TestDeadLetter(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	db := &config.Database{Name: "dl", QueueDepthLimit: 100, MaxDeliver: 2, AckWaitMS: 200}
-	st, err := lead.EnsureStream(ctx, js, db)
+	st, err := topology.Default().EnsureDatabase(ctx, js, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{}); err != nil {
+	if _, err := topology.Default().EnsureShared(ctx, js); err != nil {
 		t.Fatal(err)
 	}
 	stop, err := lead.DeadLetters(ctx, nc, st, "dl", "/test", nil)

@@ -21,9 +21,8 @@ import (
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/internal/deadletter"
-	"github.com/dqmhq/dqm/internal/jsretry"
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/topology"
 	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
@@ -110,33 +109,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		})); err != nil {
 		return nil, err
 	}
-	// A cluster that is still forming or electing a leader refuses these
-	// for a while ("no suitable peers for placement"): retried, bounded.
-	setup := func(what string, op func(context.Context) error) error {
-		return jsretry.Do(ctx, log, cfg.NATS.SetupTimeout(), what, op)
-	}
-	var leaders, status, catalogs jetstream.KeyValue
-	if err := setup("kv buckets", func(ctx context.Context) (err error) {
-		leaders, status, err = ensureBuckets(ctx, js, cfg)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := setup("kv "+schemas.BucketCatalog, func(ctx context.Context) (err error) {
-		catalogs, err = ensureCatalogs(ctx, js)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if err := setup("stream "+schemas.ChangesStream, func(ctx context.Context) error {
-		return lead.EnsureChanges(ctx, js)
-	}); err != nil {
-		return nil, err
-	}
-	if err := setup("stream "+schemas.DLQStream, func(ctx context.Context) error {
-		_, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{MaxAge: cfg.DeadLetters.MaxAge(), MaxMsgs: cfg.DeadLetters.MaxMsgs})
-		return err
-	}); err != nil {
+	topo := topology.New(cfg, log)
+	shared, err := topo.EnsureShared(ctx, js)
+	if err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -148,11 +123,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		if err != nil {
 			return nil, err
 		}
-		deps := lead.Deps{NC: s.nc, JS: js, Leaders: leaders, Status: status, Engine: engine,
+		deps := lead.Deps{NC: s.nc, JS: js, Leaders: shared.Leaders, Status: shared.Status, Engine: engine,
 			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
-			Catalogs: catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx, ReplyPrefixes: cfg.NATS.ReplyPrefixes,
-			Tracer: tracer, Watermark: cfg.Cache.Watermark(),
-			SetupTimeout: cfg.NATS.SetupTimeout()}
+			Catalogs: shared.Catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx, ReplyPrefixes: cfg.NATS.ReplyPrefixes,
+			Tracer: tracer, Watermark: cfg.Cache.Watermark(), Topology: topo}
 		if h := db.Catalog.Host; h != "" {
 			host, ok := cfg.Databases[h]
 			if !ok {

@@ -1,0 +1,145 @@
+package topology
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dqmhq/dqm/internal/config"
+	"github.com/dqmhq/dqm/schemas"
+)
+
+// Settings of the resources that the configuration does not name.
+const (
+	// ChangesMaxAge is how long DQM_CHANGES keeps a change event.
+	ChangesMaxAge = 7 * 24 * time.Hour
+	// ChangesDuplicates is DQM_CHANGES's Nats-Msg-Id window: a Lead that
+	// crashes between publishing an event and marking it delivered
+	// re-publishes nothing.
+	ChangesDuplicates = 2 * time.Hour
+	// MaxAckPending bounds the requests of one queue in flight at once.
+	MaxAckPending = 1000
+	// defaultBucketTTL is the lease and status TTL when no database names
+	// a lead_ttl_s (a configuration without databases, as the CLI's).
+	defaultBucketTTL = 5 * time.Second
+)
+
+// Topology is dqm's set of JetStream resources for one configuration.
+// Its methods return each resource's configuration; ensure.go creates
+// them.
+type Topology struct {
+	bucketTTL   time.Duration
+	deadLetters config.DeadLetters
+	setup       time.Duration
+	log         *slog.Logger
+}
+
+// New returns the topology of cfg; log (nil: slog.Default) gets the
+// retries of a forming cluster.
+func New(cfg *config.Config, log *slog.Logger) *Topology {
+	if log == nil {
+		log = slog.Default()
+	}
+	// The lease and status TTL is the longest lead_ttl_s: a dead
+	// instance's lease and status vanish within it.
+	var ttl time.Duration
+	for _, db := range cfg.Databases {
+		ttl = max(ttl, db.LeadTTL())
+	}
+	if ttl <= 0 {
+		ttl = defaultBucketTTL
+	}
+	return &Topology{bucketTTL: ttl, deadLetters: cfg.DeadLetters, setup: cfg.NATS.SetupTimeout(), log: log}
+}
+
+// Default is the topology of config.Default(): what a test or a tool
+// without a configuration file creates.
+func Default() *Topology { return New(config.Default(), nil) }
+
+// RequestStream is database db's request stream, DQM_<DB>: a work queue
+// of the subjects db.<name>.<tag>.
+func (t *Topology) RequestStream(db *config.Database) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        schemas.StreamName(db.Name),
+		Description: "dqm requests for database " + db.Name,
+		Subjects:    schemas.RequestSubjects(db.Name),
+		Retention:   jetstream.WorkQueuePolicy,
+		// The depth limit is per tag: a full queue refuses new requests
+		// (publish fails → 429 queue_full) rather than dropping old ones.
+		MaxMsgsPerSubject:    int64(db.QueueDepthLimit),
+		Discard:              jetstream.DiscardNew,
+		DiscardNewPerSubject: true,
+		// How long a Nats-Msg-Id is remembered, so a request published
+		// twice within it (a retried publish) is queued once; every id of
+		// the window is held in memory (config duplicate_window_ms).
+		Duplicates: db.DuplicateWindow(),
+		Storage:    jetstream.FileStorage,
+	}
+}
+
+// RequestConsumer is the durable pull consumer of database db's queue
+// tag (slow, medium, fast or cache).
+func (t *Topology) RequestConsumer(db *config.Database, tag string) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       schemas.ConsumerName(db.Name, tag),
+		Description:   "dqm " + tag + " queue of " + db.Name,
+		FilterSubject: schemas.RequestSubject(db.Name, tag),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       db.AckWait(),
+		MaxDeliver:    db.MaxDeliver,
+		MaxAckPending: MaxAckPending,
+	}
+}
+
+// ChangesStream is DQM_CHANGES, where every database's change events go
+// (dqm.<name>.changes.<table>.<op>).
+func (t *Topology) ChangesStream() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        schemas.ChangesStream,
+		Description: "dqm change events from database triggers",
+		Subjects:    []string{"dqm.*.changes.>"},
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      ChangesMaxAge,
+		Duplicates:  ChangesDuplicates,
+		Storage:     jetstream.FileStorage,
+	}
+}
+
+// DeadLetterStream is DQM_DLQ, which captures every database's
+// dqm.<name>.dlq, bounded by config dead_letters (oldest first out).
+func (t *Topology) DeadLetterStream() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        schemas.DLQStream,
+		Description: "dqm dead letters: requests that exhausted redelivery, panicked or could not be answered",
+		Subjects:    []string{schemas.DLQSubject("*")},
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      t.deadLetters.MaxAge(),
+		MaxMsgs:     t.deadLetters.MaxMsgs,
+		Discard:     jetstream.DiscardOld,
+		Storage:     jetstream.FileStorage,
+	}
+}
+
+// LeadersBucket is KV dqm_leaders: each database's Lead lease and worker
+// plan, gone within the TTL when their instance dies.
+func (t *Topology) LeadersBucket() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket: schemas.BucketLeaders, Description: "dqm Lead leases and worker plans", TTL: t.bucketTTL, History: 1,
+	}
+}
+
+// StatusBucket is KV dqm_status: one key per database and instance.
+func (t *Topology) StatusBucket() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket: schemas.BucketStatus, Description: "dqm instance status per database", TTL: t.bucketTTL, History: 1,
+	}
+}
+
+// CatalogBucket is KV dqm_catalog, where Leads publish catalogs
+// (<db>.<ref>).
+func (t *Topology) CatalogBucket() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket: schemas.BucketCatalog, Description: "dqm catalogs, <db>.<ref>", History: 1,
+	}
+}
