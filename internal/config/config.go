@@ -118,6 +118,14 @@ type NATS struct {
 	// consumers and KV buckets while a NATS cluster forms or elects a
 	// leader ("no suitable peers for placement"); then launch fails.
 	SetupTimeoutMS int `json:"setup_timeout_ms"`
+	// Replicas is how many copies JetStream keeps of every stream,
+	// consumer and KV bucket dqm creates: 1, 3 or 5 (default 1; 3 is the
+	// production floor on a cluster). Existing ones are updated in place
+	// at start; more than the cluster has is a start-up error.
+	Replicas int `json:"replicas"`
+	// Placement, optional, places them in one cluster and on servers
+	// with every tag listed.
+	Placement Placement `json:"placement"`
 }
 
 // SetupTimeout returns SetupTimeoutMS as a duration.

@@ -3,10 +3,19 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/dqmhq/dqm/schemas"
 )
+
+// Placement says where JetStream places dqm's streams, consumers and
+// buckets: in Cluster (a cluster name; "" is the one dqm connects to), on
+// servers that have every one of Tags. The zero value places nothing.
+type Placement struct {
+	Cluster string   `json:"cluster"`
+	Tags    []string `json:"tags"`
+}
 
 // InProcessUser is the embedded server's user for an instance's own
 // connection when nats.embedded.users is set: it gets a random password per
@@ -65,6 +74,7 @@ func (n *NATS) validate(ps *problems) {
 	pairTLS(ps, "nats.tls", n.TLS)
 	// 0: one attempt, no waiting for a cluster to form.
 	atLeast(ps, "nats.setup_timeout_ms", int64(n.SetupTimeoutMS), 0)
+	n.validateReplication(ps)
 
 	e := n.Embedded
 	pairTLS(ps, "nats.embedded.tls", e.TLS)
@@ -110,6 +120,28 @@ func (n *NATS) validate(ps *problems) {
 		if err := schemas.CheckReplySubject(p+"x", []string{p}); err != nil || !strings.HasSuffix(p, ".") {
 			ps.add(fmt.Sprintf("nats.reply_prefixes[%d]", i), "%q: want a subject prefix ending in \".\" outside $, db. and dqm. (e.g. _INBOX.)", p)
 		}
+	}
+}
+
+// validateReplication checks nats.replicas and nats.placement. Replicas
+// are odd, so a quorum survives losing a minority; 5 is JetStream's most.
+func (n *NATS) validateReplication(ps *problems) {
+	if !slices.Contains([]int{1, 3, 5}, n.Replicas) {
+		ps.add("nats.replicas", "must be 1, 3 or 5, got %d", n.Replicas)
+	}
+	if c := n.Placement.Cluster; strings.ContainsAny(c, " \t\r\n.*>") {
+		ps.add("nats.placement.cluster", "invalid cluster name %q (no whitespace, '.', '*' or '>')", c)
+	}
+	seen := map[string]bool{}
+	for i, tag := range n.Placement.Tags {
+		k := fmt.Sprintf("nats.placement.tags[%d]", i)
+		switch {
+		case tag == "" || strings.ContainsAny(tag, " \t\r\n"):
+			ps.add(k, "invalid tag %q (non-empty, no whitespace)", tag)
+		case seen[strings.ToLower(tag)]:
+			ps.add(k, "duplicate tag %q", tag)
+		}
+		seen[strings.ToLower(tag)] = true
 	}
 }
 

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -26,9 +27,12 @@ const (
 )
 
 // Topology is dqm's set of JetStream resources for one configuration.
-// Its methods return each resource's configuration; ensure.go creates
-// them.
+// Its methods return each resource's configuration, every one with the
+// same replicas and placement (config nats.replicas, nats.placement);
+// ensure.go creates them.
 type Topology struct {
+	replicas    int
+	placement   *jetstream.Placement // nil: the server places
 	bucketTTL   time.Duration
 	deadLetters config.DeadLetters
 	setup       time.Duration
@@ -50,8 +54,16 @@ func New(cfg *config.Config, log *slog.Logger) *Topology {
 	if ttl <= 0 {
 		ttl = defaultBucketTTL
 	}
-	return &Topology{bucketTTL: ttl, deadLetters: cfg.DeadLetters, setup: cfg.NATS.SetupTimeout(), log: log}
+	t := &Topology{replicas: max(cfg.NATS.Replicas, 1), bucketTTL: ttl, deadLetters: cfg.DeadLetters,
+		setup: cfg.NATS.SetupTimeout(), log: log}
+	if p := cfg.NATS.Placement; p.Cluster != "" || len(p.Tags) > 0 {
+		t.placement = &jetstream.Placement{Cluster: p.Cluster, Tags: slices.Clone(p.Tags)}
+	}
+	return t
 }
+
+// Replicas is the replica count of every resource.
+func (t *Topology) Replicas() int { return t.replicas }
 
 // Default is the topology of config.Default(): what a test or a tool
 // without a configuration file creates.
@@ -75,6 +87,8 @@ func (t *Topology) RequestStream(db *config.Database) jetstream.StreamConfig {
 		// the window is held in memory (config duplicate_window_ms).
 		Duplicates: db.DuplicateWindow(),
 		Storage:    jetstream.FileStorage,
+		Replicas:   t.replicas,
+		Placement:  t.placement,
 	}
 }
 
@@ -89,6 +103,9 @@ func (t *Topology) RequestConsumer(db *config.Database, tag string) jetstream.Co
 		AckWait:       db.AckWait(),
 		MaxDeliver:    db.MaxDeliver,
 		MaxAckPending: MaxAckPending,
+		// A work queue's consumers must have its stream's replica count
+		// (the server refuses others).
+		Replicas: t.replicas,
 	}
 }
 
@@ -103,6 +120,8 @@ func (t *Topology) ChangesStream() jetstream.StreamConfig {
 		MaxAge:      ChangesMaxAge,
 		Duplicates:  ChangesDuplicates,
 		Storage:     jetstream.FileStorage,
+		Replicas:    t.replicas,
+		Placement:   t.placement,
 	}
 }
 
@@ -118,6 +137,8 @@ func (t *Topology) DeadLetterStream() jetstream.StreamConfig {
 		MaxMsgs:     t.deadLetters.MaxMsgs,
 		Discard:     jetstream.DiscardOld,
 		Storage:     jetstream.FileStorage,
+		Replicas:    t.replicas,
+		Placement:   t.placement,
 	}
 }
 
@@ -126,6 +147,7 @@ func (t *Topology) DeadLetterStream() jetstream.StreamConfig {
 func (t *Topology) LeadersBucket() jetstream.KeyValueConfig {
 	return jetstream.KeyValueConfig{
 		Bucket: schemas.BucketLeaders, Description: "dqm Lead leases and worker plans", TTL: t.bucketTTL, History: 1,
+		Replicas: t.replicas, Placement: t.placement,
 	}
 }
 
@@ -133,6 +155,7 @@ func (t *Topology) LeadersBucket() jetstream.KeyValueConfig {
 func (t *Topology) StatusBucket() jetstream.KeyValueConfig {
 	return jetstream.KeyValueConfig{
 		Bucket: schemas.BucketStatus, Description: "dqm instance status per database", TTL: t.bucketTTL, History: 1,
+		Replicas: t.replicas, Placement: t.placement,
 	}
 }
 
@@ -141,5 +164,6 @@ func (t *Topology) StatusBucket() jetstream.KeyValueConfig {
 func (t *Topology) CatalogBucket() jetstream.KeyValueConfig {
 	return jetstream.KeyValueConfig{
 		Bucket: schemas.BucketCatalog, Description: "dqm catalogs, <db>.<ref>", History: 1,
+		Replicas: t.replicas, Placement: t.placement,
 	}
 }
