@@ -64,7 +64,7 @@ type changePublisher struct {
 }
 
 func (c *changePublisher) run(ctx context.Context) error {
-	poll := time.NewTicker(orDefault(c.db.Triggers.PollInterval(), time.Second))
+	poll := time.NewTicker(orDefault(c.db.Triggers.PollInterval(), config.DefaultTriggerPoll))
 	defer poll.Stop()
 	defer c.stop()
 	for {

@@ -66,7 +66,7 @@ type Deps struct {
 	// queue wait and execution (nil: tracing off).
 	Tracer trace.Tracer
 	// Watermark is how often the database's invalidation watermark goes
-	// out (config cache.watermark_ms; default DefaultWatermark).
+	// out (config cache.watermark_ms; default config.DefaultWatermark).
 	Watermark time.Duration
 	// Topology makes the database's request stream and consumers
 	// (nil: topology.Default()).
@@ -281,7 +281,7 @@ func (l *Lead) Run(ctx context.Context) error {
 func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease, inv *invalidations) ([]job, error) {
 	sys := engineSystem{engine: l.deps.Engine, db: l.db, seed: l.deps.Seed}
 	refresh := max(l.db.LeadTTL()/3, 100*time.Millisecond)
-	every := orDefault(l.db.Heartbeat(), 30*time.Second)
+	every := orDefault(l.db.Heartbeat(), config.DefaultHeartbeat)
 	dlq, err := newDeadLetters(l.deps.NC, st, l.db.Name, "/dqm/"+l.deps.Instance, l.deps.ReplyPrefixes, l.log)
 	if err == nil {
 		dlq.metrics = l.deps.Metrics
@@ -337,7 +337,9 @@ func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease, inv *invalida
 	}, nil
 }
 
-func (l *Lead) watermarkEvery() time.Duration { return orDefault(l.deps.Watermark, DefaultWatermark) }
+func (l *Lead) watermarkEvery() time.Duration {
+	return orDefault(l.deps.Watermark, config.DefaultWatermark)
+}
 
 func (l *Lead) statusKey() string { return l.db.Name + "." + l.deps.Instance }
 

@@ -21,9 +21,6 @@ const (
 	ChangesDuplicates = 2 * time.Hour
 	// MaxAckPending bounds the requests of one queue in flight at once.
 	MaxAckPending = 1000
-	// defaultBucketTTL is the lease and status TTL when no database names
-	// a lead_ttl_s (a configuration without databases, as the CLI's).
-	defaultBucketTTL = 5 * time.Second
 )
 
 // Topology is dqm's set of JetStream resources for one configuration.
@@ -52,7 +49,8 @@ func New(cfg *config.Config, log *slog.Logger) *Topology {
 		ttl = max(ttl, db.LeadTTL())
 	}
 	if ttl <= 0 {
-		ttl = defaultBucketTTL
+		// No database (the CLI's configuration): the default lease.
+		ttl = config.DefaultLeadTTL
 	}
 	t := &Topology{replicas: max(cfg.NATS.Replicas, 1), bucketTTL: ttl, deadLetters: cfg.DeadLetters,
 		setup: cfg.NATS.SetupTimeout(), log: log}
