@@ -20,7 +20,7 @@ run: build
 ## and the DB2 path against a fake go_ibm_db (-tags db2)
 test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
-	$(GO) test -race -count=1 -tags db2 ./engines/db2/ ./internal/server/ -run 'DB2'
+	$(GO) test -race -count=1 -tags db2 ./engines/db2/ ./test/ -run 'DB2'
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/params/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 20s ./internal/wire/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/config/

@@ -189,7 +189,7 @@ func startJSLoop(ctx context.Context, ns *natsserver.Server, o jsOptions, respon
 	if l.js, err = jetstream.New(req); err != nil {
 		return fail(err)
 	}
-	// The stream and consumer as lead.EnsureStream makes them.
+	// The stream and consumer as internal/topology declares them.
 	st, err := l.js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: name, Subjects: []string{l.subject}, Retention: jetstream.WorkQueuePolicy,
 		MaxMsgsPerSubject: 10000, Discard: jetstream.DiscardNew, DiscardNewPerSubject: true,

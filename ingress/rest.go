@@ -15,6 +15,7 @@ import (
 	"github.com/dqmhq/dqm/internal/cache"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/clientlink"
+	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/params"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -85,19 +86,19 @@ func NewREST(c *client.Client, dbs Databases, cfg RESTConfig) *REST {
 		panic(fmt.Sprintf("ingress.NewREST: %T has no Catalog(db string) (*catalog.Catalog, bool) method", dbs))
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 1 << 20
+		cfg.MaxBodyBytes = config.DefaultMaxBodyBytes
 	}
 	if cfg.MaxQueriesPerRequest <= 0 {
-		cfg.MaxQueriesPerRequest = 10
+		cfg.MaxQueriesPerRequest = config.DefaultMaxQueriesPerRequest
 	}
 	if cfg.QueueGrace <= 0 {
-		cfg.QueueGrace = 2 * time.Second
+		cfg.QueueGrace = config.DefaultQueueGrace
 	}
 	if cfg.MaxResponseBytes <= 0 {
-		cfg.MaxResponseBytes = 16 << 20
+		cfg.MaxResponseBytes = config.DefaultMaxResponseBytes
 	}
 	if cfg.MaxInFlight <= 0 {
-		cfg.MaxInFlight = 1024
+		cfg.MaxInFlight = config.DefaultMaxInFlight
 	}
 	r := &REST{client: c, dbs: withCatalogs, cfg: cfg, mux: http.NewServeMux(), slots: make(chan struct{}, cfg.MaxInFlight)}
 	r.handle("POST", "/api/conduit/query", r.query(scopePublic))

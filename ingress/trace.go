@@ -35,7 +35,7 @@ func TraceHTTP(t trace.Tracer, h http.Handler) http.Handler {
 		ctx, span := t.Start(ctx, req.Method, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
 		tracing.W3C.Inject(ctx, propagation.HeaderCarrier(w.Header()))
-		sw := &spanWriter{ResponseWriter: w, status: http.StatusOK}
+		sw := NewStatusWriter(w)
 		req = req.WithContext(ctx)
 		h.ServeHTTP(sw, req)
 		if !span.IsRecording() {
@@ -47,19 +47,9 @@ func TraceHTTP(t trace.Tracer, h http.Handler) http.Handler {
 			span.SetAttributes(attribute.String("http.route", req.Pattern))
 		}
 		span.SetAttributes(attribute.String("http.request.method", req.Method),
-			attribute.String("url.path", req.URL.Path), attribute.Int("http.response.status_code", sw.status))
-		if sw.status >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(sw.status))
+			attribute.String("url.path", req.URL.Path), attribute.Int("http.response.status_code", sw.Status))
+		if sw.Status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.Status))
 		}
 	})
-}
-
-type spanWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *spanWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }

@@ -19,32 +19,12 @@ import (
 	"github.com/dqmhq/dqm/schemas"
 )
 
-// Change-stream settings.
+// Change-publisher settings (the stream's own are in internal/topology).
 const (
 	changesBatch   = 500
-	changesMaxAge  = 7 * 24 * time.Hour
-	changesDedupe  = 2 * time.Hour // Nats-Msg-Id window: a crash between publish and mark re-publishes nothing
 	pruneEvery     = 10 * time.Minute
 	changeSourceFx = "/dqm/lead/"
 )
-
-// EnsureChanges creates or updates the DQM_CHANGES stream every database's
-// change events go to.
-func EnsureChanges(ctx context.Context, js jetstream.JetStream) error {
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        schemas.ChangesStream,
-		Description: "dqm change events from database triggers",
-		Subjects:    []string{"dqm.*.changes.>"},
-		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      changesMaxAge,
-		Duplicates:  changesDedupe,
-		Storage:     jetstream.FileStorage,
-	})
-	if err != nil {
-		return fmt.Errorf("stream %s: %w", schemas.ChangesStream, err)
-	}
-	return nil
-}
 
 // watched are the tables whose changes the Lead publishes: the configured
 // trigger tables plus the catalog table, so an edited catalog reloads.
@@ -84,7 +64,7 @@ type changePublisher struct {
 }
 
 func (c *changePublisher) run(ctx context.Context) error {
-	poll := time.NewTicker(orDefault(c.db.Triggers.PollInterval(), time.Second))
+	poll := time.NewTicker(orDefault(c.db.Triggers.PollInterval(), config.DefaultTriggerPoll))
 	defer poll.Stop()
 	defer c.stop()
 	for {

@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/dqmhq/dqm/internal/topology"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -25,11 +25,11 @@ func TestDeadLetterReplySubject(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	db := &config.Database{Name: "dl", QueueDepthLimit: 100, MaxDeliver: 2, AckWaitMS: 1000}
-	st, err := EnsureStream(ctx, js, db)
+	st, err := topology.Default().EnsureDatabase(ctx, js, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{}); err != nil {
+	if _, err := topology.Default().EnsureShared(ctx, js); err != nil {
 		t.Fatal(err)
 	}
 	d, err := newDeadLetters(nc, st, "dl", "/test", []string{"_INBOX.", "svc.replies."}, quiet())
@@ -97,11 +97,11 @@ func TestDeadLetterStructuredTraced(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	db := &config.Database{Name: "dls", QueueDepthLimit: 100, MaxDeliver: 2, AckWaitMS: 1000}
-	st, err := EnsureStream(ctx, js, db)
+	st, err := topology.Default().EnsureDatabase(ctx, js, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{}); err != nil {
+	if _, err := topology.Default().EnsureShared(ctx, js); err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer

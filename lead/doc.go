@@ -1,5 +1,5 @@
 // Package lead runs one database on this instance: its stream and
-// consumers (stream.go), its workers (pool.go; 00 is the Lead's own, with L
+// consumers (made by internal/topology), its workers (pool.go; 00 is the Lead's own, with L
 // and every tag of max 0), and small jobs that Lead.Run starts and stops in
 // one errgroup: health (health.go), catalog (catalogs.go), lease
 // (lease.go), plan (plan.go), heartbeat (heartbeat.go), changes

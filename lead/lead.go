@@ -15,8 +15,8 @@ import (
 	"github.com/dqmhq/dqm/internal/backoff"
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
-	"github.com/dqmhq/dqm/internal/jsretry"
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/topology"
 	"github.com/dqmhq/dqm/internal/wire"
 	"github.com/dqmhq/dqm/schemas"
 	"github.com/dqmhq/dqm/workers"
@@ -66,11 +66,11 @@ type Deps struct {
 	// queue wait and execution (nil: tracing off).
 	Tracer trace.Tracer
 	// Watermark is how often the database's invalidation watermark goes
-	// out (config cache.watermark_ms; default DefaultWatermark).
+	// out (config cache.watermark_ms; default config.DefaultWatermark).
 	Watermark time.Duration
-	// SetupTimeout bounds retrying the request stream and its consumers
-	// while the NATS cluster forms (config nats.setup_timeout_ms).
-	SetupTimeout time.Duration
+	// Topology makes the database's request stream and consumers
+	// (nil: topology.Default()).
+	Topology *topology.Topology
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -200,11 +200,11 @@ type job interface {
 // database that cannot be reached does not fail Run: it stays not ready
 // while the health job retries.
 func (l *Lead) Run(ctx context.Context) error {
-	var st jetstream.Stream
-	err := jsretry.Do(ctx, l.log, l.deps.SetupTimeout, "stream "+schemas.StreamName(l.db.Name), func(ctx context.Context) (err error) {
-		st, err = EnsureStream(ctx, l.deps.JS, l.db)
-		return err
-	})
+	topo := l.deps.Topology
+	if topo == nil {
+		topo = topology.Default()
+	}
+	st, err := topo.EnsureDatabase(ctx, l.deps.JS, l.db)
 	if err != nil {
 		return err
 	}
@@ -281,7 +281,7 @@ func (l *Lead) Run(ctx context.Context) error {
 func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease, inv *invalidations) ([]job, error) {
 	sys := engineSystem{engine: l.deps.Engine, db: l.db, seed: l.deps.Seed}
 	refresh := max(l.db.LeadTTL()/3, 100*time.Millisecond)
-	every := orDefault(l.db.Heartbeat(), 30*time.Second)
+	every := orDefault(l.db.Heartbeat(), config.DefaultHeartbeat)
 	dlq, err := newDeadLetters(l.deps.NC, st, l.db.Name, "/dqm/"+l.deps.Instance, l.deps.ReplyPrefixes, l.log)
 	if err == nil {
 		dlq.metrics = l.deps.Metrics
@@ -337,7 +337,9 @@ func (l *Lead) jobs(st jetstream.Stream, pool *pool, lease *Lease, inv *invalida
 	}, nil
 }
 
-func (l *Lead) watermarkEvery() time.Duration { return orDefault(l.deps.Watermark, DefaultWatermark) }
+func (l *Lead) watermarkEvery() time.Duration {
+	return orDefault(l.deps.Watermark, config.DefaultWatermark)
+}
 
 func (l *Lead) statusKey() string { return l.db.Name + "." + l.deps.Instance }
 

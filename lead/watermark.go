@@ -13,10 +13,6 @@ import (
 	"github.com/dqmhq/dqm/schemas"
 )
 
-// DefaultWatermark is how often a database's invalidation publisher sends
-// its watermark when Deps.Watermark is not set (config cache.watermark_ms).
-const DefaultWatermark = time.Second
-
 // invalidations is this instance's invalidation publisher for one
 // database: the change publisher and every worker of the database send
 // through it, on one connection, so the numbers it gives (1, 2, 3, ...)

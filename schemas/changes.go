@@ -41,6 +41,9 @@ type Invalidation struct {
 // intervals may have lost anything. Final is the publisher's last
 // watermark (it is landing): the cache forgets it without dropping
 // anything.
+//
+// A cache assumes DefaultWatermarkInterval of a publisher until its first
+// watermark gives IntervalMS.
 type Watermark struct {
 	Database     string    `json:"database"`
 	Publisher    string    `json:"publisher"`
@@ -49,3 +52,7 @@ type Watermark struct {
 	Final        bool      `json:"final,omitempty"`
 	Time         time.Time `json:"time"`
 }
+
+// DefaultWatermarkInterval is the interval of a publisher whose watermark
+// a cache has not heard yet, and dqm's default (config cache.watermark_ms).
+const DefaultWatermarkInterval = time.Second

@@ -3,12 +3,9 @@ package cache
 import (
 	"sync"
 	"time"
-)
 
-// DefaultWatermark is the watermark interval a Watermarks assumes for a
-// database until a watermark says otherwise (config cache.watermark_ms's
-// default).
-const DefaultWatermark = time.Second
+	"github.com/dqmhq/dqm/schemas"
+)
 
 // Watermarks notices lost invalidations. Each publisher of a database's
 // invalidations numbers them 1, 2, 3, ... and every interval publishes
@@ -51,7 +48,7 @@ func NewWatermarks() *Watermarks {
 func (w *Watermarks) db(db string) *dbMarks {
 	d := w.dbs[db]
 	if d == nil {
-		d = &dbMarks{pubs: map[string]*pubMark{}, heard: w.now(), interval: DefaultWatermark}
+		d = &dbMarks{pubs: map[string]*pubMark{}, heard: w.now(), interval: schemas.DefaultWatermarkInterval}
 		w.dbs[db] = d
 	}
 	return d
@@ -97,7 +94,7 @@ func (w *Watermarks) Watermark(db, pub string, seq uint64, interval time.Duratio
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if interval <= 0 {
-		interval = DefaultWatermark
+		interval = schemas.DefaultWatermarkInterval
 	}
 	d := w.db(db)
 	now := w.now()
@@ -152,7 +149,7 @@ func (w *Watermarks) Overdue() []string {
 func (w *Watermarks) CheckEvery() time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	least := DefaultWatermark
+	least := schemas.DefaultWatermarkInterval
 	for _, d := range w.dbs {
 		least = min(least, d.interval)
 		for _, p := range d.pubs {

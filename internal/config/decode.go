@@ -186,51 +186,9 @@ func (d *decoder) decode(key string, n *node, v reflect.Value) {
 		}
 		d.decode(key, n, v.Elem())
 	case reflect.Struct:
-		if !d.want(key, n, kObject, "an object") {
-			return
-		}
-		fields := jsonFields(v.Type())
-		seen := map[string]bool{}
-		for _, m := range n.members {
-			k := join(key, m.key)
-			if seen[m.key] {
-				d.ps.add(k, "duplicate key (%s)", d.at(m.off))
-				continue
-			}
-			seen[m.key] = true
-			i, ok := fields[m.key]
-			if !ok {
-				d.ps.add(k, "unknown key (%s)%s", d.at(m.off), suggest(m.key, fields))
-				continue
-			}
-			d.decode(k, m.val, v.Field(i))
-		}
+		d.decodeStruct(key, n, v)
 	case reflect.Map:
-		if !d.want(key, n, kObject, "an object") {
-			return
-		}
-		m := reflect.MakeMapWithSize(v.Type(), len(n.members))
-		seen := map[string]string{}
-		for _, mem := range n.members {
-			k := join(key, mem.key)
-			name := mem.key
-			if v.Type() == databasesType {
-				name = strings.ToLower(name) // database names are case-insensitive
-			}
-			if orig, dup := seen[name]; dup {
-				if orig == mem.key {
-					d.ps.add(k, "duplicate key (%s)", d.at(mem.off))
-				} else {
-					d.ps.add(k, "duplicate of %q: database names are case-insensitive (%s)", orig, d.at(mem.off))
-				}
-				continue
-			}
-			seen[name] = mem.key
-			elem := newElem(v.Type(), name)
-			d.decode(k, mem.val, elem)
-			m.SetMapIndex(reflect.ValueOf(name), elem)
-		}
-		v.Set(m)
+		d.decodeMap(key, n, v)
 	case reflect.Slice:
 		if !d.want(key, n, kArray, "an array") {
 			return
@@ -240,6 +198,68 @@ func (d *decoder) decode(key string, n *node, v reflect.Value) {
 			d.decode(fmt.Sprintf("%s[%d]", key, i), e, s.Index(i))
 		}
 		v.Set(s)
+	default:
+		d.decodeScalar(key, n, v)
+	}
+}
+
+// decodeStruct stores object n into struct v field by field, naming
+// unknown and duplicate keys.
+func (d *decoder) decodeStruct(key string, n *node, v reflect.Value) {
+	if !d.want(key, n, kObject, "an object") {
+		return
+	}
+	fields := jsonFields(v.Type())
+	seen := map[string]bool{}
+	for _, m := range n.members {
+		k := join(key, m.key)
+		if seen[m.key] {
+			d.ps.add(k, "duplicate key (%s)", d.at(m.off))
+			continue
+		}
+		seen[m.key] = true
+		i, ok := fields[m.key]
+		if !ok {
+			d.ps.add(k, "unknown key (%s)%s", d.at(m.off), suggest(m.key, fields))
+			continue
+		}
+		d.decode(k, m.val, v.Field(i))
+	}
+}
+
+// decodeMap replaces map v with object n's members, each starting from
+// its defaults; database names are case-insensitive.
+func (d *decoder) decodeMap(key string, n *node, v reflect.Value) {
+	if !d.want(key, n, kObject, "an object") {
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.members))
+	seen := map[string]string{}
+	for _, mem := range n.members {
+		k := join(key, mem.key)
+		name := mem.key
+		if v.Type() == databasesType {
+			name = strings.ToLower(name) // database names are case-insensitive
+		}
+		if orig, dup := seen[name]; dup {
+			if orig == mem.key {
+				d.ps.add(k, "duplicate key (%s)", d.at(mem.off))
+			} else {
+				d.ps.add(k, "duplicate of %q: database names are case-insensitive (%s)", orig, d.at(mem.off))
+			}
+			continue
+		}
+		seen[name] = mem.key
+		elem := newElem(v.Type(), name)
+		d.decode(k, mem.val, elem)
+		m.SetMapIndex(reflect.ValueOf(name), elem)
+	}
+	v.Set(m)
+}
+
+// decodeScalar stores a string, number or boolean.
+func (d *decoder) decodeScalar(key string, n *node, v reflect.Value) {
+	switch v.Kind() {
 	case reflect.String:
 		if d.want(key, n, kString, "a string") {
 			v.SetString(n.text)

@@ -9,6 +9,26 @@ import (
 
 // This file is the one place that holds default values.
 
+// Defaults that other packages also apply to a field left zero (a
+// hand-built configuration, a test); Default sets the same.
+const (
+	DefaultMaxBodyBytes         = 1 << 20
+	DefaultMaxQueriesPerRequest = 10
+	DefaultMaxResponseBytes     = 16 << 20
+	DefaultMaxInFlight          = 1024
+	// DefaultQueueGrace is added to a REST query's timeout to make its
+	// deadline: the time it may wait in its queue before it runs.
+	DefaultQueueGrace = 2 * time.Second
+	// DefaultWatermark is how often a database's invalidation watermark
+	// goes out (cache.watermark_ms); caches assume it of a publisher
+	// until its first watermark says (schemas.DefaultWatermarkInterval).
+	DefaultWatermark = schemas.DefaultWatermarkInterval
+	// Per database: heartbeat_s, triggers.poll_ms, lead_ttl_s.
+	DefaultHeartbeat   = 30 * time.Second
+	DefaultTriggerPoll = time.Second
+	DefaultLeadTTL     = 5 * time.Second
+)
+
 // Default returns the built-in configuration: an embedded NATS server and
 // HTTP on 127.0.0.1:8080, with no databases (deploy/dqm.demo.json is the
 // demo of make run; Demo builds the same in Go).
@@ -23,23 +43,24 @@ func Default() *Config {
 			// A three-node cluster elects its meta leader and learns its
 			// peers within seconds; a slow start still fits.
 			SetupTimeoutMS: 30000,
+			Replicas:       1,
 		},
 		HTTP: HTTP{
 			Listen:               "127.0.0.1:8080",
-			MaxBodyBytes:         1 << 20,
-			MaxQueriesPerRequest: 10,
+			MaxBodyBytes:         DefaultMaxBodyBytes,
+			MaxQueriesPerRequest: DefaultMaxQueriesPerRequest,
 			ShutdownTimeoutMS:    10000,
-			MaxResponseBytes:     16 << 20,
+			MaxResponseBytes:     DefaultMaxResponseBytes,
 			ReadTimeoutMS:        30000,
 			ReadHeaderTimeoutMS:  10000,
 			WriteTimeoutMS:       120000,
 			IdleTimeoutMS:        120000,
 			MaxHeaderBytes:       64 << 10,
-			MaxInFlight:          1024,
+			MaxInFlight:          DefaultMaxInFlight,
 		},
 		Auth:        Auth{LeewayS: 30},
 		Log:         Log{Level: "info", Format: "text"},
-		Cache:       Cache{MaxEntries: 10000, MaxBytes: 64 << 20, WatermarkMS: 1000},
+		Cache:       Cache{MaxEntries: 10000, MaxBytes: 64 << 20, WatermarkMS: int(DefaultWatermark / time.Millisecond)},
 		DeadLetters: DeadLetters{MaxAgeS: 7 * 24 * 3600, MaxMsgs: 100_000},
 		Tracing:     Tracing{SampleRatio: 1},
 		Databases:   map[string]*Database{},
@@ -71,15 +92,15 @@ func newDatabase(name string) *Database {
 		IdempotentWrites:   true,
 		IdempotencyWindowS: 86400,
 		Queues:             qs,
-		HeartbeatS:         30,
+		HeartbeatS:         int(DefaultHeartbeat / time.Second),
 		QueueDepthLimit:    10000,
-		Triggers:           Triggers{Tables: []string{}, PollMS: 1000},
+		Triggers:           Triggers{Tables: []string{}, PollMS: int(DefaultTriggerPoll / time.Millisecond)},
 		MaxDeliver:         5,
 		AckWaitMS:          60000,
 		DefaultTimeoutMS:   5000,
 		StmtCacheSize:      128,
 		ScaleDownAfterS:    30,
-		LeadTTLS:           5,
+		LeadTTLS:           int(DefaultLeadTTL / time.Second),
 		MaxRows:            10000, // catalog.DefaultMaxRows
 	}
 }

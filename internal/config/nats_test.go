@@ -139,3 +139,40 @@ func TestLoadChecksNATSFiles(t *testing.T) {
 		t.Errorf("existing files: %v", err)
 	}
 }
+
+func TestNATSReplication(t *testing.T) {
+	if c := mustParse(t, ``, env()); c.NATS.Replicas != 1 || c.NATS.Placement.Cluster != "" || c.NATS.Placement.Tags != nil {
+		t.Fatalf("default replication: %d %+v", c.NATS.Replicas, c.NATS.Placement)
+	}
+	c := mustParse(t, `{"nats": {"url": "nats://a:4222", "replicas": 3, "placement": {"cluster": "east", "tags": ["ssd", "az:1"]}}}`, env())
+	if c.NATS.Replicas != 3 || c.NATS.Placement.Cluster != "east" || !slices.Equal(c.NATS.Placement.Tags, []string{"ssd", "az:1"}) {
+		t.Fatalf("replication: %d %+v", c.NATS.Replicas, c.NATS.Placement)
+	}
+	c = mustParse(t, ``, env("DQM_NATS_REPLICAS", "5", "DQM_NATS_PLACEMENT_TAGS", "ssd, fast"))
+	if c.NATS.Replicas != 5 || !slices.Equal(c.NATS.Placement.Tags, []string{"ssd", "fast"}) {
+		t.Fatalf("replication from the environment: %d %+v", c.NATS.Replicas, c.NATS.Placement)
+	}
+	for _, tt := range []struct {
+		name, nats string
+		want       []string
+	}{
+		{"even", `{"replicas": 2}`, []string{"nats.replicas: must be 1, 3 or 5, got 2"}},
+		{"zero", `{"replicas": 0}`, []string{"nats.replicas: must be 1, 3 or 5, got 0"}},
+		{"past JetStream's most", `{"replicas": 7}`, []string{"nats.replicas: must be 1, 3 or 5, got 7"}},
+		{"a word", `{"replicas": "three"}`, []string{"nats.replicas: want an integer, got a string (line 1, column 23)"}},
+		{"bad placement", `{"placement": {"cluster": "a b", "tags": ["ssd", "", "SSD", "x y"], "zone": "z"}}`, []string{
+			`nats.placement.cluster: invalid cluster name "a b" (no whitespace, '.', '*' or '>')`,
+			`nats.placement.tags[1]: invalid tag "" (non-empty, no whitespace)`,
+			`nats.placement.tags[2]: duplicate tag "SSD"`,
+			`nats.placement.tags[3]: invalid tag "x y" (non-empty, no whitespace)`,
+			`nats.placement.zone: unknown key (line 1, column 78)`,
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(`{"nats": `+tt.nats+`}`), env())
+			if got := problemsOf(t, err); !slices.Equal(got, tt.want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}

@@ -13,37 +13,6 @@ import (
 	"github.com/dqmhq/dqm/schemas"
 )
 
-// Limits bound what the stream keeps.
-type Limits struct {
-	MaxAge  time.Duration // 0: 7 days
-	MaxMsgs int64         // 0: 100,000
-}
-
-// EnsureStream creates or updates DQM_DLQ, which captures every database's
-// dqm.<name>.dlq.
-func EnsureStream(ctx context.Context, js jetstream.JetStream, l Limits) (jetstream.Stream, error) {
-	if l.MaxAge <= 0 {
-		l.MaxAge = 7 * 24 * time.Hour
-	}
-	if l.MaxMsgs <= 0 {
-		l.MaxMsgs = 100_000
-	}
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        schemas.DLQStream,
-		Description: "dqm dead letters: requests that exhausted redelivery, panicked or could not be answered",
-		Subjects:    []string{schemas.DLQSubject("*")},
-		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      l.MaxAge,
-		MaxMsgs:     l.MaxMsgs,
-		Discard:     jetstream.DiscardOld,
-		Storage:     jetstream.FileStorage,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", schemas.DLQStream, err)
-	}
-	return st, nil
-}
-
 // Letter is one stored dead letter.
 type Letter struct {
 	Seq        uint64    // its sequence in DQM_DLQ

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/testutil"
+	"github.com/dqmhq/dqm/internal/topology"
 	"github.com/dqmhq/dqm/schemas"
 )
 
@@ -35,7 +36,7 @@ func TestListReplayPurge(t *testing.T) {
 	ctx := context.Background()
 	nc := testutil.Connect(t, testutil.NATS(t))
 	js, _ := jetstream.New(nc)
-	if _, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{}); err != nil {
+	if _, err := topology.Default().EnsureShared(ctx, js); err != nil {
 		t.Fatal(err)
 	}
 	// The request stream a replay goes back to.

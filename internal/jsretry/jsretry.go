@@ -24,7 +24,25 @@ const (
 	codeStreamOfflineWhy   jetstream.ErrorCode = 10194 // JSStreamOfflineReasonErrF
 	codeConsumerOfflineWhy jetstream.ErrorCode = 10195 // JSConsumerOfflineReasonErrF
 	codeMemberChange       jetstream.ErrorCode = 10202 // JSClusterServerMemberChangeInflightErr
+	// JSConsumerReplicasExceedsStream: a consumer raised to a stream's new
+	// replica count while the stream is still scaling up to it.
+	codeConsumerReplicas jetstream.ErrorCode = 10126
 )
+
+// permanent marks an error Transient must not retry, whatever it wraps.
+type permanent struct{ error }
+
+func (p permanent) Unwrap() error { return p.error }
+
+// Permanent returns err marked as not transient: Do returns it at once
+// even when it wraps a passing state (a caller that knows the cluster is
+// too small for what it asks, say). Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanent{err}
+}
 
 // Transient reports whether err is a state of the cluster that passes:
 // no responders or no answer in time (an API or a stream without a leader
@@ -32,13 +50,13 @@ const (
 // yet enabled, a leader election. A stream that does not exist is not
 // transient, and neither is a full queue.
 func Transient(err error) bool {
-	if err == nil {
+	if err == nil || errors.As(err, new(permanent)) {
 		return false
 	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode {
-		case codeNoPeers, codeNotAvailable, codeNotLeader, codeInsufficient, codeMemberChange,
+		case codeNoPeers, codeNotAvailable, codeNotLeader, codeInsufficient, codeMemberChange, codeConsumerReplicas,
 			codeStreamOffline, codeConsumerOffline, codeStreamOfflineWhy, codeConsumerOfflineWhy,
 			jetstream.JSErrCodeJetStreamNotEnabled:
 			return true

@@ -28,6 +28,9 @@ func TestTransient(t *testing.T) {
 		{jetstream.ErrStreamNotFound, false},
 		{&jetstream.APIError{ErrorCode: 10077, Description: "maximum messages per subject exceeded"}, false},
 		{&jetstream.APIError{ErrorCode: 10058}, false},
+		{&jetstream.APIError{ErrorCode: 10126, Description: "consumer config replica count exceeds parent stream"}, true},
+		{Permanent(fmt.Errorf("too small: %w", &jetstream.APIError{ErrorCode: 10005})), false},
+		{fmt.Errorf("stream x: %w", Permanent(nats.ErrTimeout)), false},
 	} {
 		if got := Transient(tc.err); got != tc.want {
 			t.Errorf("Transient(%v) = %v, want %v", tc.err, got, tc.want)
