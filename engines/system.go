@@ -95,6 +95,7 @@ type CatalogRow struct {
 	SQLByEngine map[string]string // the non-empty sql_<engine> columns, by engine name
 	Queue       string
 	Public      bool
+	Direct      bool // is_direct: a read answered on the direct lane
 	TimeoutMS   int
 	CacheTTLS   int
 	Tables      []string // tables_list, split, trimmed and lower-cased

@@ -59,7 +59,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"query", "-config", path, "demo", "55", `{"INTEGER":{"START":1,"FINISH":2}}`}, 0, `"row_count": 2`},
 		{[]string{"query", "-config", path, "demo", "999"}, 1, "query_not_found"},
 		{[]string{"query", "-config", path, "demo"}, 2, "usage"},
-		{[]string{"catalog", "check", "-config", full}, 0, "demo (sqlite): 6 entries [1 2 3 4 5 55]"},
+		{[]string{"catalog", "check", "-config", full}, 0, "demo (sqlite): 8 entries [1 2 3 4 5 55 60 104]"},
 		{[]string{"catalog", "check", "-config", fresh}, 1, "fresh: catalog table queries does not exist: dqm creates it at start"},
 		{[]string{"serve", "-config", bad}, 2, "databases.x.engine"},
 		{[]string{"serve", "-config", filepath.Join(dir, "missing.json")}, 2, "missing.json"},

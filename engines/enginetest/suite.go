@@ -54,6 +54,7 @@ func Run(t *testing.T, h Harness) {
 		{"SystemRequests", s.testSystemRequests},
 		{"SystemRequestsOutcome", s.testSystemRequestsOutcome},
 		{"SystemRequestsMigrate", s.testSystemRequestsMigrate},
+		{"SystemCatalogMigrate", s.testSystemCatalogMigrate},
 		{"SystemTriggers", s.testSystemTriggers},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

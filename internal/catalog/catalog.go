@@ -17,7 +17,7 @@ import (
 
 // Entry is one catalog entry as written in a catalog file; the queries
 // table's columns map to it one to one (sql → sql_text, public →
-// is_public, tables → tables_list as a comma list).
+// is_public, direct → is_direct, tables → tables_list as a comma list).
 type Entry struct {
 	Ref         int64             `json:"ref"`
 	Name        string            `json:"name"`
@@ -36,8 +36,7 @@ type Entry struct {
 	// Direct puts a read on the direct lane: core NATS request/reply to
 	// the database's workers (schemas.DirectSubject), not its JetStream
 	// queue. An entry that writes cannot be direct (Compile refuses it).
-	// Like max_rows, only catalog files (and KV dqm_catalog) carry it: the
-	// queries table has no column for it; databases.<name>.direct_reads
+	// The queries table's column is is_direct; databases.<name>.direct_reads
 	// puts every read of a database on the lane instead.
 	Direct bool `json:"direct,omitempty"`
 }
