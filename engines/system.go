@@ -99,6 +99,9 @@ type CatalogRow struct {
 	TimeoutMS   int
 	CacheTTLS   int
 	Tables      []string // tables_list, split, trimmed and lower-cased
+	// ParamTypes is param_types ("START INTEGER, FINISH INTEGER"): each
+	// parameter's type group, by name; nil when the column is empty.
+	ParamTypes map[string]string
 }
 
 // Event is one recorded change.

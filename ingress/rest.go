@@ -91,7 +91,8 @@ func NewREST(client *Client, dbs Databases, cfg RESTConfig) *REST {
 	r.handle("POST", "/api/conduit/alt_query", r.query(scopeBody))
 	r.handle("POST", "/api/conduit/alt_queries", r.queries(scopeBody))
 	r.handle("GET", "/api/conduit/status", r.status)
-	r.handle("GET", "/api/query/{database}/{query_ref}/{queue}/{params}", r.seedQuery)
+	r.handle("GET", "/api/query/{database}/{query_ref}/{queue}/{params}", noHead(r.seedQuery))
+	r.registerNamed()
 	r.handle("GET", "/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": "ok"})
 	})

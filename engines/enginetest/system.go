@@ -34,17 +34,17 @@ func (s *suite) testSystemSetup(t *testing.T) {
 			t.Fatalf("Setup #%d: %v", i+1, err)
 		}
 	}
-	const cols = "INSERT INTO queries (database_name, ref, name, description, sql_text, sql_postgres, queue, is_public, is_direct, timeout_ms, cache_ttl_s, tables_list, status) VALUES "
-	seed := cols + "('', 1, 'one', 'the first', 'SELECT 1', 'SELECT 1::int', 'fast', TRUE, TRUE, 250, 60, 'Items, sales.Other', 'active');\n" +
-		cols + "('shop', 2, 'two', '', 'SELECT 2', NULL, 'medium', FALSE, FALSE, 0, 0, '', 'active');\n" +
-		cols + "('other', 3, 'three', '', 'SELECT 3', NULL, 'slow', TRUE, FALSE, 0, 0, '', 'active');\n" +
-		cols + "('shop', 4, 'gone', '', 'SELECT 4', NULL, 'slow', TRUE, FALSE, 0, 0, '', 'retired');\n"
+	const cols = "INSERT INTO queries (database_name, ref, name, description, sql_text, sql_postgres, queue, is_public, is_direct, timeout_ms, cache_ttl_s, tables_list, param_types, status) VALUES "
+	seed := cols + "('', 1, 'one', 'the first', 'SELECT 1', 'SELECT 1::int', 'fast', TRUE, TRUE, 250, 60, 'Items, sales.Other', 'N integer,  D DATE', 'active');\n" +
+		cols + "('shop', 2, 'two', '', 'SELECT 2', NULL, 'medium', FALSE, FALSE, 0, 0, '', NULL, 'active');\n" +
+		cols + "('other', 3, 'three', '', 'SELECT 3', NULL, 'slow', TRUE, FALSE, 0, 0, '', '', 'active');\n" +
+		cols + "('shop', 4, 'gone', '', 'SELECT 4', NULL, 'slow', TRUE, FALSE, 0, 0, '', '', 'retired');\n"
 	if err := sys.Setup(ctx, c, "queries", seed); err != nil {
 		t.Fatalf("Setup with a seed: %v", err)
 	}
 	one := engines.CatalogRow{Ref: 1, Name: "one", Description: "the first", SQL: "SELECT 1",
 		SQLByEngine: map[string]string{"postgres": "SELECT 1::int"}, Queue: "fast", Public: true, Direct: true,
-		TimeoutMS: 250, CacheTTLS: 60, Tables: []string{"items", "sales.other"}}
+		TimeoutMS: 250, CacheTTLS: 60, Tables: []string{"items", "sales.other"}, ParamTypes: map[string]string{"N": "INTEGER", "D": "DATE"}}
 	two := engines.CatalogRow{Ref: 2, Name: "two", SQL: "SELECT 2", Queue: "medium"}
 	for _, tc := range []struct {
 		tier1 bool
@@ -193,7 +193,8 @@ func (s *suite) testSystemRequestsMigrate(t *testing.T) {
 	}
 }
 
-// testSystemCatalogMigrate: a catalog table made before is_direct existed
+// testSystemCatalogMigrate: a catalog table made before is_direct and
+// param_types existed
 // is read as it is (every entry off the direct lane) when dqm does not
 // manage it, and gets the column from Setup when it does.
 func (s *suite) testSystemCatalogMigrate(t *testing.T) {
@@ -221,9 +222,9 @@ func (s *suite) testSystemCatalogMigrate(t *testing.T) {
 		}
 	}
 	read("after Setup")
-	s.run(t, c, s.stmt("UPDATE old_queries SET is_direct = ? WHERE ref = 7", true))
-	want[0].Direct = true
-	read("with is_direct set")
+	s.run(t, c, s.stmt("UPDATE old_queries SET is_direct = ?, param_types = 'X STRING' WHERE ref = 7", true))
+	want[0].Direct, want[0].ParamTypes = true, map[string]string{"X": "STRING"}
+	read("with is_direct and param_types set")
 }
 
 // testSystemTriggers: installed (twice), triggers record changes made

@@ -9,7 +9,7 @@ func Entries(rows []engines.CatalogRow) []Entry {
 	for i, r := range rows {
 		entries[i] = Entry{Ref: r.Ref, Name: r.Name, Description: r.Description, SQL: r.SQL,
 			SQLByEngine: r.SQLByEngine, Queue: r.Queue, Public: r.Public, Direct: r.Direct,
-			TimeoutMS: r.TimeoutMS, CacheTTLS: r.CacheTTLS, Tables: r.Tables}
+			TimeoutMS: r.TimeoutMS, CacheTTLS: r.CacheTTLS, Tables: r.Tables, ParamTypes: r.ParamTypes}
 	}
 	return entries
 }

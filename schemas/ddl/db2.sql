@@ -16,6 +16,7 @@ CREATE TABLE {{queries}} (
     timeout_ms    INTEGER      NOT NULL DEFAULT 0,
     cache_ttl_s   INTEGER      NOT NULL DEFAULT 0,
     tables_list   VARCHAR(1000) NOT NULL DEFAULT '',
+    param_types   VARCHAR(1000),
     status        VARCHAR(10)  NOT NULL DEFAULT 'active',
     PRIMARY KEY (database_name, ref)
 );

@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS {{queries}} (
     timeout_ms    INT          NOT NULL DEFAULT 0,
     cache_ttl_s   INT          NOT NULL DEFAULT 0,
     tables_list   TEXT         NOT NULL,
+    param_types   TEXT,
     status        VARCHAR(10)  NOT NULL DEFAULT 'active',
     PRIMARY KEY (database_name, ref)
 ) DEFAULT CHARSET = utf8mb4;

@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS {{queries}} (
     timeout_ms    INTEGER NOT NULL DEFAULT 0,
     cache_ttl_s   INTEGER NOT NULL DEFAULT 0,
     tables_list   TEXT    NOT NULL DEFAULT '',
+    param_types   TEXT,
     status        TEXT    NOT NULL DEFAULT 'active',
     PRIMARY KEY (database_name, ref)
 );

@@ -51,7 +51,8 @@ func (b Base) Setup(ctx context.Context, conn engines.Conn, catalogTable, seed s
 }
 
 // migrate adds the columns that tables made by an older dqm lack:
-// dqm_requests' body_hash and outcome, the catalog table's is_direct.
+// dqm_requests' body_hash and outcome, the catalog table's is_direct and
+// param_types.
 func (b Base) migrate(ctx context.Context, conn engines.Conn, catalogTable string) error {
 	for _, c := range []struct {
 		table string
@@ -60,6 +61,7 @@ func (b Base) migrate(ctx context.Context, conn engines.Conn, catalogTable strin
 		{"dqm_requests", Column{Name: "body_hash", Type: "VARCHAR(64)"}},
 		{"dqm_requests", Column{Name: "outcome", Type: b.D.Text}},
 		{catalogTable, Column{Name: "is_direct", Type: "BOOLEAN NOT NULL DEFAULT " + b.false()}},
+		{catalogTable, Column{Name: "param_types", Type: b.D.Text}},
 	} {
 		if b.hasColumn(ctx, conn, c.table, c.col.Name) {
 			continue
@@ -89,10 +91,13 @@ func (b Base) false() string {
 }
 
 // catalogColumns is the select list of a catalog table, in CatalogRow
-// order; the last, is_direct, is read as false from a table made before
-// the column existed that dqm does not manage (catalog.manage_tables off).
+// order; optionalColumns follow it, each read as its default (false, NULL)
+// from a table made before the column existed that dqm does not manage
+// (catalog.manage_tables off).
 const catalogColumns = `ref, name, description, sql_text, sql_postgres, sql_mysql, sql_sqlite, sql_db2,
- queue, is_public, timeout_ms, cache_ttl_s, tables_list, `
+ queue, is_public, timeout_ms, cache_ttl_s, tables_list`
+
+var optionalColumns = []struct{ name, absent string }{{"is_direct", "0"}, {"param_types", "NULL"}}
 
 // sqlColumns are the engines of the sql_<engine> columns, in select order.
 var sqlColumns = []string{schemas.EnginePostgres, schemas.EngineMySQL, schemas.EngineSQLite, schemas.EngineDB2}
@@ -104,15 +109,19 @@ func (b Base) ReadCatalog(ctx context.Context, conn engines.Conn, table, databas
 	if tier1 {
 		where = "(database_name = '' OR database_name = " + b.D.P(1) + ")"
 	}
-	direct := "is_direct"
-	if !b.hasColumn(ctx, conn, table, direct) {
-		direct = "0"
+	cols := catalogColumns
+	for _, c := range optionalColumns {
+		if b.hasColumn(ctx, conn, table, c.name) {
+			cols += ", " + c.name
+		} else {
+			cols += ", " + c.absent
+		}
 	}
-	q := "SELECT " + catalogColumns + direct + " FROM " + table + " WHERE " + where + " AND status = 'active' ORDER BY ref"
+	q := "SELECT " + cols + " FROM " + table + " WHERE " + where + " AND status = 'active' ORDER BY ref"
 	var rows []engines.CatalogRow
 	err := Read(ctx, conn, engines.Statement{SQL: q, Args: []any{database}}, func(v []any) error {
-		if len(v) != 14 {
-			return fmt.Errorf("%d columns, want 14", len(v))
+		if len(v) != 15 {
+			return fmt.Errorf("%d columns, want 15", len(v))
 		}
 		r := engines.CatalogRow{Name: Text(v[1]), Description: Text(v[2]), SQL: Text(v[3]), Queue: Text(v[8])}
 		var errs [5]error
@@ -139,6 +148,7 @@ func (b Base) ReadCatalog(ctx context.Context, conn engines.Conn, table, databas
 				r.Tables = append(r.Tables, strings.ToLower(t))
 			}
 		}
+		r.ParamTypes = paramTypes(Text(v[14]))
 		rows = append(rows, r)
 		return nil
 	})
@@ -150,6 +160,23 @@ func (b Base) ReadCatalog(ctx context.Context, conn engines.Conn, table, databas
 		return nil, fmt.Errorf("read catalog table %s: %w", table, err)
 	}
 	return rows, nil
+}
+
+// paramTypes reads param_types, "NAME GROUP, NAME GROUP": a name without
+// a group maps to "", which the catalog's compile refuses by name.
+func paramTypes(s string) map[string]string {
+	var m map[string]string
+	for _, item := range strings.Split(s, ",") {
+		f := strings.Fields(item)
+		if len(f) == 0 {
+			continue
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[f[0]] = strings.ToUpper(strings.Join(f[1:], " "))
+	}
+	return m
 }
 
 // Applied implements engines.Requests.
