@@ -56,6 +56,7 @@ func Run(t *testing.T, h Harness) {
 		{"SystemRequestsMigrate", s.testSystemRequestsMigrate},
 		{"SystemCatalogMigrate", s.testSystemCatalogMigrate},
 		{"SystemTriggers", s.testSystemTriggers},
+		{"Describe", s.testDescribe},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
