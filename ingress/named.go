@@ -31,9 +31,11 @@ const namedPath = "/api/query/{database}/{ref}"
 // spelled "queue" can be given on POST only.
 const queueParam = "queue"
 
-// registerNamed adds the named routes to the adapter.
+// registerNamed adds the named routes and the per-database OpenAPI
+// document (openapi.go) to the adapter.
 func (r *REST) registerNamed() {
 	r.mux.HandleFunc(namedPath, r.named)
+	r.handle("GET", "/api/databases/{database}/openapi.json", r.databaseOpenAPI)
 }
 
 // noHead refuses HEAD on a GET query route: answering it would mean

@@ -47,6 +47,8 @@ type Server struct {
 	tracing *tracing.Provider
 	opts    Options
 
+	describe describer // rows of the per-database OpenAPI (describe.go)
+
 	cancel context.CancelFunc // stops the leads and their workers
 	abort  context.CancelFunc // cancels in-flight queries when landing overruns
 	wg     sync.WaitGroup
@@ -64,6 +66,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	// A line logged with a traced context carries trace_id.
 	log = slog.New(tracing.LogHandler(log.Handler()))
 	s = &Server{cfg: cfg, log: log, instance: instanceID(), leads: map[string]*lead.Lead{}, done: make(chan struct{})}
+	s.describe.s = s
 	for _, o := range opts {
 		o(&s.opts)
 	}

@@ -11,7 +11,7 @@ INSERT OR IGNORE INTO numbers (numbers)
 INSERT OR IGNORE INTO queries (ref, name, description, sql_text, queue, is_public, is_direct, timeout_ms, cache_ttl_s, tables_list, param_types) VALUES
  (1, 'count numbers', 'How many numbers there are', 'SELECT COUNT(*) AS total FROM numbers', 'fast', 1, 0, 0, 0, 'numbers', NULL),
  (2, 'one number', 'One number by value', 'SELECT numbers FROM numbers WHERE numbers = :N', 'fast', 1, 0, 0, 0, 'numbers', 'N INTEGER'),
- (3, 'cached count', 'The count, cached for 60 s or until a write to numbers', 'SELECT COUNT(*) AS total FROM numbers', 'cache', 1, 0, 0, 60, 'numbers', NULL),
+ (3, 'cached count', 'The count, from the instance cache', 'SELECT COUNT(*) AS total FROM numbers', 'cache', 1, 0, 0, 60, 'numbers', NULL),
  (4, 'private count', 'Not public: only on the auth endpoints', 'SELECT COUNT(*) AS total FROM numbers', 'fast', 0, 0, 0, 0, 'numbers', NULL),
  (5, 'slow sum', 'A deliberately heavy query', 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < :LOOPS) SELECT SUM(x) AS total FROM c', 'slow', 1, 0, 2000, 0, '', 'LOOPS INTEGER'),
  (55, 'numbers range', 'Numbers between START and FINISH', 'SELECT numbers FROM numbers WHERE numbers >= :START AND numbers <= :FINISH ORDER BY numbers', 'slow', 1, 0, 5000, 0, 'numbers', 'START INTEGER, FINISH INTEGER'),
