@@ -242,9 +242,6 @@ func (r *REST) bodyParams(w http.ResponseWriter, req *http.Request, types map[st
 	if err := r.decode(w, req, &raw); err != nil {
 		return nil, err
 	}
-	if err := noDuplicateKeys(raw, "body"); err != nil {
-		return nil, err
-	}
 	var flat map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &flat); err != nil || flat == nil {
 		return nil, schemas.Errorf(schemas.CodeBadRequest, `body must be a JSON object of parameters by name, e.g. {"START":1,"FINISH":3}`)

@@ -110,6 +110,11 @@ func (r *REST) Handle(pattern string, h http.Handler) { r.mux.Handle(pattern, h)
 // answered 503 at once rather than queued in memory; health, readiness and
 // metrics are not counted, so probes still answer under load.
 func (r *REST) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if !cleanPath(req.URL.Path) {
+		// The mux would redirect it, with an HTML body (paths.go).
+		writeError(w, schemas.Errorf(schemas.CodeNotFound, "no such endpoint: a path with . or .. segments or // is not served"), "", 0)
+		return
+	}
 	if !strings.HasPrefix(req.URL.Path, "/api/") {
 		r.mux.ServeHTTP(w, req)
 		return
@@ -119,6 +124,7 @@ func (r *REST) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		defer func() { <-r.slots }()
 		r.mux.ServeHTTP(w, req)
 	default:
+		_, req.Pattern = r.mux.Handler(req) // counted under its route
 		w.Header().Set("Retry-After", "1")
 		writeError(w, schemas.Errorf(schemas.CodeUnavailable,
 			fmt.Sprintf("server busy: %d requests in flight (http.max_in_flight); retry shortly", r.cfg.MaxInFlight)), "", 0)
@@ -194,7 +200,11 @@ func (r *REST) open(w http.ResponseWriter, req *http.Request, sc scope, v any, b
 	}
 	db, private, who, err := r.caller(req, sc, *bodyDB)
 	if err != nil {
-		writeError(w, err, deref(*bodyDB), 0)
+		var ref int64 // the failure names what the body named
+		if s, ok := v.(*single); ok && s.QueryRef != nil {
+			ref = *s.QueryRef
+		}
+		writeError(w, err, deref(*bodyDB), ref)
 		return "", false, "", false
 	}
 	return db, private, who, true
