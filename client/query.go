@@ -184,6 +184,11 @@ func (c *Client) query(ctx context.Context, db string, ref int64, p schemas.Para
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
+	if err := ctx.Err(); err != nil {
+		// Nothing is published for a request that is over already: it is
+		// late (408), not the queue unavailable (503).
+		return fail(&schemas.Error{Code: schemas.CodeTimeout, Message: "the deadline passed before the request was sent", Err: err})
+	}
 	var data []byte
 	if q.params != nil {
 		data = wire.AppendQueryRequestParams(make([]byte, 0, 32+len(q.params)), ref, q.params)

@@ -95,9 +95,13 @@ type CatalogRow struct {
 	SQLByEngine map[string]string // the non-empty sql_<engine> columns, by engine name
 	Queue       string
 	Public      bool
+	Direct      bool // is_direct: a read answered on the direct lane
 	TimeoutMS   int
 	CacheTTLS   int
 	Tables      []string // tables_list, split, trimmed and lower-cased
+	// ParamTypes is param_types ("START INTEGER, FINISH INTEGER"): each
+	// parameter's type group, by name; nil when the column is empty.
+	ParamTypes map[string]string
 }
 
 // Event is one recorded change.

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -213,27 +214,84 @@ var (
 )
 
 // Verify checks a token's signature, algorithm and registered claims and
-// returns its claims.
+// returns its claims. Its refusals say which check failed: an algorithm
+// this server does not verify, a kid no configured key has, a signature
+// that does not match the key, an expired token (and when), a time claim
+// that is not a NumericDate.
 func (a *Auth) Verify(token string) (*Claims, error) {
 	if !a.Enabled() {
 		return nil, errAuthOff
 	}
+	alg, ok := tokenAlg(token)
+	if !ok {
+		return nil, invalidToken("invalid bearer token: malformed", nil)
+	}
+	if !slices.Contains(a.algs, alg) {
+		return nil, invalidToken(fmt.Sprintf("invalid bearer token: algorithm %s is not accepted here (this server verifies %s)",
+			shown(alg), strings.Join(a.algs, ", ")), nil)
+	}
 	var c Claims
 	if _, err := a.parser.ParseWithClaims(token, &c, a.keyFor); err != nil {
-		return nil, invalidToken("invalid bearer token: "+reason(err), err)
+		why := reason(err)
+		if errors.Is(err, jwt.ErrTokenExpired) && c.ExpiresAt != nil {
+			why = "expired at " + c.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		return nil, invalidToken("invalid bearer token: "+why, err)
 	}
 	return &c, nil
 }
 
+// tokenAlg reads the alg of a token's header, before anything is
+// verified: the refusal of an algorithm is told apart from a signature
+// that does not match.
+func tokenAlg(token string) (string, bool) {
+	head, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return "", false
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(b, &h) != nil {
+		return "", false
+	}
+	return h.Alg, true
+}
+
+// shown is a token's own text (alg, kid) as a message quotes it.
+func shown(s string) string {
+	if len(s) > 32 {
+		s = s[:32] + "…"
+	}
+	return strconv.QuoteToASCII(s)
+}
+
+// keyError is why keyFor found no key: named in the 401.
+type keyError struct{ msg string }
+
+func (e *keyError) Error() string { return e.msg }
+
 // reason names why jwt refused a token, in words safe to show.
 func reason(err error) string {
+	var ke *keyError
+	var ce *claimError
+	switch {
+	case errors.As(err, &ke):
+		return ke.msg
+	case errors.As(err, &ce):
+		return ce.msg
+	}
 	for _, r := range []struct {
 		err  error
 		text string
 	}{
 		{jwt.ErrTokenMalformed, "malformed"},
-		{jwt.ErrTokenSignatureInvalid, "signature or algorithm not accepted"},
-		{jwt.ErrTokenUnverifiable, "signature or algorithm not accepted"},
+		{jwt.ErrTokenSignatureInvalid, "signature does not match the configured key (auth.jwt_secret, auth.jwt_public_key_file or auth.jwks_file)"},
+		{jwt.ErrTokenUnverifiable, "no configured key verifies it"},
 		{jwt.ErrTokenExpired, "expired"},
 		{jwt.ErrTokenNotValidYet, "not valid yet (nbf)"},
 		{jwt.ErrTokenUsedBeforeIssued, "issued in the future (iat)"},
@@ -255,30 +313,39 @@ func reason(err error) string {
 	return "invalid claims"
 }
 
-// keyFor picks the keys that may verify t: the secret for HS*, else the
-// key named by kid, else every key of the token's algorithm. The parser has
-// already refused an algorithm outside a.algs.
+// keyFor picks the keys that may verify t: the secret for HS*; else, for
+// a token with a kid, the key with that kid and nothing else (a kid no key
+// has is refused, not tried against the others); else every key of the
+// token's algorithm. The parser has already refused an algorithm outside
+// a.algs.
 func (a *Auth) keyFor(t *jwt.Token) (any, error) {
 	alg := t.Method.Alg()
 	if slices.Contains(hmacAlgs, alg) {
 		if a.secret == nil {
-			return nil, errors.New("no secret")
+			return nil, &keyError{"no auth.jwt_secret for " + alg}
 		}
 		return a.secret, nil
 	}
-	kid, _ := t.Header["kid"].(string)
+	if kid, ok := t.Header["kid"]; ok {
+		s, _ := kid.(string)
+		for _, k := range a.keys {
+			if k.kid == s && s != "" {
+				if !slices.Contains(k.algs, alg) {
+					return nil, &keyError{fmt.Sprintf("the key with kid %s does not verify %s", shown(s), alg)}
+				}
+				return k.pub, nil
+			}
+		}
+		return nil, &keyError{fmt.Sprintf("no configured key has kid %s", shown(fmt.Sprint(kid)))}
+	}
 	var set jwt.VerificationKeySet
 	for _, k := range a.keys {
-		if !slices.Contains(k.algs, alg) || (kid != "" && k.kid != "" && k.kid != kid) {
-			continue
+		if slices.Contains(k.algs, alg) {
+			set.Keys = append(set.Keys, k.pub)
 		}
-		if kid != "" && k.kid == kid {
-			return k.pub, nil
-		}
-		set.Keys = append(set.Keys, k.pub)
 	}
 	if len(set.Keys) == 0 {
-		return nil, errors.New("no key for " + alg)
+		return nil, &keyError{"no configured key verifies " + alg}
 	}
 	return set, nil
 }
@@ -314,8 +381,12 @@ func SignJWT(c Claims, secret []byte) string {
 }
 
 // bearer verifies the request's bearer token; the scheme is matched
-// case-insensitively (RFC 9110 §11.1).
+// case-insensitively (RFC 9110 §11.1). Two Authorization headers are a
+// 400: which one would count is anyone's guess.
 func (r *REST) bearer(req *http.Request) (*Claims, error) {
+	if len(req.Header["Authorization"]) > 1 {
+		return nil, schemas.Errorf(schemas.CodeBadRequest, "the Authorization header is given more than once: give it once")
+	}
 	h := req.Header.Get("Authorization")
 	if h == "" {
 		if !r.cfg.Auth.Enabled() {

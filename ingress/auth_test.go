@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,21 +132,27 @@ func TestVerify(t *testing.T) {
 		{"float exp", hs(func(m jwt.MapClaims) { m["exp"] = float64(now.Unix()) + 60.5 }), ""},
 		{"expired within leeway", hs(func(m jwt.MapClaims) { m["exp"] = now.Unix() - 10 }), ""},
 		{"audience in a list", hs(func(m jwt.MapClaims) { m["aud"] = []string{"other", "dqm"} }), ""},
-		{"expired", hs(func(m jwt.MapClaims) { m["exp"] = now.Unix() - 31 }), "expired"},
+		{"expired", hs(func(m jwt.MapClaims) { m["exp"] = now.Unix() - 31 }), "expired at 2023-11-14T22:12:49Z"},
 		{"no exp", hs(func(m jwt.MapClaims) { delete(m, "exp") }), "no exp claim"},
-		{"exp not a number", hs(func(m jwt.MapClaims) { m["exp"] = "soon" }), "malformed"},
+		{"exp not a number", hs(func(m jwt.MapClaims) { m["exp"] = "soon" }), "exp claim is not a NumericDate"},
+		{"exp a numeric string", hs(func(m jwt.MapClaims) { m["exp"] = strconv.FormatInt(now.Unix()+60, 10) }), `exp claim is not a NumericDate: want seconds since 1970 as a JSON number (RFC 7519), got "\"1700000060\""`},
+		{"exp 1e300", hs(func(m jwt.MapClaims) { m["exp"] = 1e300 }), "exp claim is not a NumericDate"},
+		{"EXP a string", hs(func(m jwt.MapClaims) { m["EXP"] = "1700000060" }), "EXP claim is not a NumericDate"},
+		{"nbf a string", hs(func(m jwt.MapClaims) { m["nbf"] = "0" }), "nbf claim is not a NumericDate"},
+		{"iat true", hs(func(m jwt.MapClaims) { m["iat"] = true }), "iat claim is not a NumericDate"},
 		{"nbf in the future", hs(func(m jwt.MapClaims) { m["nbf"] = now.Unix() + 120 }), "not valid yet"},
 		{"iat in the future", hs(func(m jwt.MapClaims) { m["iat"] = now.Unix() + 120 }), "issued in the future"},
 		{"wrong audience", hs(func(m jwt.MapClaims) { m["aud"] = "other" }), "wrong audience"},
 		{"no audience", hs(func(m jwt.MapClaims) { delete(m, "aud") }), "no aud claim"},
 		{"wrong issuer", hs(func(m jwt.MapClaims) { m["iss"] = "https://evil.test" }), "wrong issuer"},
-		{"wrong secret", sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), "", claims(nil)), "signature"},
-		{"HS256 signed with the RSA public key", sign(t, jwt.SigningMethodHS256, rsaPEM, "rsa1", claims(nil)), "signature"},
-		{"RS256 with the EC kid", sign(t, jwt.SigningMethodRS256, keys.rsa, "ec1", claims(nil)), "signature"},
-		{"alg none", seg(`{"alg":"none","typ":"JWT"}`) + "." + parts[1] + ".", "signature or algorithm"},
-		{"alg None", seg(`{"alg":"None","typ":"JWT"}`) + "." + parts[1] + ".", "signature or algorithm"},
-		{"alg unknown", seg(`{"alg":"XX999"}`) + "." + parts[1] + "." + parts[2], "signature or algorithm"},
-		{"tampered payload", parts[0] + "." + seg(`{"database":"other","exp":99999999999,"aud":"dqm","iss":"https://issuer.test"}`) + "." + parts[2], "signature"},
+		{"wrong secret", sign(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), "", claims(nil)), "signature does not match the configured key"},
+		{"HS256 signed with the RSA public key", sign(t, jwt.SigningMethodHS256, rsaPEM, "rsa1", claims(nil)), "signature does not match"},
+		{"RS256 with the EC kid", sign(t, jwt.SigningMethodRS256, keys.rsa, "ec1", claims(nil)), `the key with kid "ec1" does not verify RS256`},
+		{"kid absent from the JWKS", sign(t, jwt.SigningMethodRS256, keys.rsa, "rsa9", claims(nil)), `no configured key has kid "rsa9"`},
+		{"alg none", seg(`{"alg":"none","typ":"JWT"}`) + "." + parts[1] + ".", `algorithm "none" is not accepted here (this server verifies HS256, HS384, HS512, RS256`},
+		{"alg None", seg(`{"alg":"None","typ":"JWT"}`) + "." + parts[1] + ".", `algorithm "None" is not accepted`},
+		{"alg unknown", seg(`{"alg":"XX999"}`) + "." + parts[1] + "." + parts[2], `algorithm "XX999" is not accepted`},
+		{"tampered payload", parts[0] + "." + seg(`{"database":"other","exp":99999999999,"aud":"dqm","iss":"https://issuer.test"}`) + "." + parts[2], "signature does not match"},
 		{"two segments", "a.b", "malformed"},
 		{"garbage", "!!!.???.***", "malformed"},
 		{"empty", "", "malformed"},
@@ -197,6 +204,24 @@ func TestVerifyKeySources(t *testing.T) {
 			if got := a.Algorithms(); strings.Contains(strings.Join(got, ","), "HS") {
 				t.Errorf("algorithms %v", got)
 			}
+		}
+	})
+	t.Run("a kid picks its key; no PEM fallback", func(t *testing.T) {
+		other := newTestKeys(t)
+		a, err := NewAuth(AuthConfig{PublicKeyFile: pemFile(t, &other.rsa.PublicKey), JWKSFile: keys.jwks(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Signed with the PEM key but naming a kid the JWKS lacks: refused,
+		// not tried against the PEM key.
+		if _, err := a.Verify(sign(t, jwt.SigningMethodRS256, other.rsa, "nokid", exp)); err == nil || !strings.Contains(err.Error(), `no configured key has kid "nokid"`) {
+			t.Errorf("unknown kid: %v", err)
+		}
+		if _, err := a.Verify(sign(t, jwt.SigningMethodRS256, other.rsa, "", exp)); err != nil {
+			t.Errorf("PEM key without kid: %v", err)
+		}
+		if _, err := a.Verify(sign(t, jwt.SigningMethodRS256, keys.rsa, "rsa1", exp)); err != nil {
+			t.Errorf("JWKS key by kid: %v", err)
 		}
 	})
 	t.Run("no key", func(t *testing.T) {

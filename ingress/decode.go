@@ -30,13 +30,16 @@ func decodeJSON(b []byte, v any, what string) error {
 		// The single-query body, read without reflection when it has the
 		// plain shape; anything else (and every error) is json's.
 		if ref, db, p, ok := wire.DecodeQueryBody(b); ok {
+			if k, dup := duplicateKey(b); dup {
+				return schemas.Errorf(schemas.CodeBadRequest, what+": key "+quote(k)+" appears twice in one object")
+			}
 			s.QueryRef, s.Database, s.Params = ref, db, p
 			return nil
 		}
 	}
 	err := json.Unmarshal(b, v)
 	if err == nil {
-		return nil
+		return exactKeys(b, v, what) // dupkeys.go
 	}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError

@@ -28,7 +28,10 @@ func (l jsonErrorsListener) Accept() (net.Conn, error) {
 	return &jsonErrorsConn{Conn: c}, nil
 }
 
-type jsonErrorsConn struct{ net.Conn }
+type jsonErrorsConn struct {
+	net.Conn
+	frame framing // framing.go
+}
 
 // goErrorHeaders is what net/http puts between the status line and the
 // text of its own error answers.
@@ -51,6 +54,9 @@ func (c *jsonErrorsConn) Write(p []byte) (int, error) {
 	}
 	if bytes.HasPrefix(statusLine, []byte("431")) {
 		code, msg = schemas.CodeTooLarge, "request headers over http.max_header_bytes"
+	}
+	if c.frame.ambiguous.Load() {
+		msg = "ambiguous request framing: Content-Length and Transfer-Encoding in one request (RFC 9112 §6.1); the connection is closed"
 	}
 	res := schemas.Failure("", 0, schemas.Errorf(code, msg))
 	res.Status = 0 // the single body carries no status field

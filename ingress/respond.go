@@ -61,7 +61,11 @@ func writeAnswer(w http.ResponseWriter, a *cache.Answer, limit int64) {
 	h["Content-Type"] = contentJSON
 	w.WriteHeader(status)
 	w.Write(b)
+	w.Write(newline) // b may be the reply's or the cache's: not appended to
 }
+
+// newline ends every body, as json.Encoder ends the others.
+var newline = []byte{'\n'}
 
 // contentJSON is the Content-Type of every body, shared: net/http only
 // reads it.
@@ -77,11 +81,11 @@ func writeResult(w http.ResponseWriter, res *schemas.Result, limit int64) {
 	}
 	r := *res
 	r.Status = 0
-	b := r.AppendJSON(make([]byte, 0, 256+len(r.Rows)))
-	if limit > 0 && int64(len(b)) > limit {
+	b := append(r.AppendJSON(make([]byte, 0, 256+len(r.Rows))), '\n')
+	if limit > 0 && int64(len(b)-1) > limit {
 		writeResult(w, schemas.Failure(res.Database, res.QueryRef, schemas.Errorf(schemas.CodeTooLarge, fmt.Sprintf(
 			"result of %d bytes is over http.max_response_bytes (%d); the query ran once and is not re-run: narrow it",
-			len(b), limit))), 0)
+			len(b)-1, limit))), 0)
 		return
 	}
 	switch status {

@@ -108,7 +108,8 @@ func NewREST(c *client.Client, dbs Databases, cfg RESTConfig) *REST {
 	r.handle("POST", "/api/conduit/alt_query", r.query(scopeBody))
 	r.handle("POST", "/api/conduit/alt_queries", r.queries(scopeBody))
 	r.handle("GET", "/api/conduit/status", r.status)
-	r.handle("GET", "/api/query/{database}/{query_ref}/{queue}/{params}", r.seedQuery)
+	r.handle("GET", "/api/query/{database}/{query_ref}/{queue}/{params}", noHead(r.seedQuery))
+	r.registerNamed()
 	r.handle("GET", "/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "status": "ok"})
 	})
@@ -126,6 +127,11 @@ func (r *REST) Handle(pattern string, h http.Handler) { r.mux.Handle(pattern, h)
 // answered 503 at once rather than queued in memory; health, readiness and
 // metrics are not counted, so probes still answer under load.
 func (r *REST) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if !cleanPath(req.URL.Path) {
+		// The mux would redirect it, with an HTML body (paths.go).
+		writeError(w, schemas.Errorf(schemas.CodeNotFound, "no such endpoint: a path with . or .. segments or // is not served"), "", 0)
+		return
+	}
 	if !strings.HasPrefix(req.URL.Path, "/api/") {
 		r.mux.ServeHTTP(w, req)
 		return
@@ -135,6 +141,7 @@ func (r *REST) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		defer func() { <-r.slots }()
 		r.mux.ServeHTTP(w, req)
 	default:
+		_, req.Pattern = r.mux.Handler(req) // counted under its route
 		w.Header().Set("Retry-After", "1")
 		writeError(w, schemas.Errorf(schemas.CodeUnavailable,
 			fmt.Sprintf("server busy: %d requests in flight (http.max_in_flight); retry shortly", r.cfg.MaxInFlight)), "", 0)
@@ -210,7 +217,11 @@ func (r *REST) open(w http.ResponseWriter, req *http.Request, sc scope, v any, b
 	}
 	db, private, who, err := r.caller(req, sc, *bodyDB)
 	if err != nil {
-		writeError(w, err, deref(*bodyDB), 0)
+		var ref int64 // the failure names what the body named
+		if s, ok := v.(*single); ok && s.QueryRef != nil {
+			ref = *s.QueryRef
+		}
+		writeError(w, err, deref(*bodyDB), ref)
 		return "", false, "", false
 	}
 	return db, private, who, true

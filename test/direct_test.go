@@ -240,15 +240,21 @@ func TestDirectLaneGuards(t *testing.T) {
 
 // TestDirectFallback: on a database with no direct entry and direct_reads
 // off, no worker serves the lane, and a query sent with Direct() is
-// answered through its queue.
+// answered through its queue. The demo's one direct entry (ref 60, its
+// queries table's is_direct) is taken off the lane first: the workers
+// follow the catalog reload.
 func TestDirectFallback(t *testing.T) {
-	s := start(t, testConfig(t))
+	cfg := testConfig(t)
+	s := start(t, cfg)
 	nc := s.NATS()
 	js, _ := jetstream.New(nc)
 	testutil.Eventually(t, 10*time.Second, "workers started", func() bool { return workersServing(s, "demo") == 4 })
-	if n := len(laneInstances(t, nc, "demo")); n != 0 {
-		t.Fatalf("%d instances of a lane that is off", n)
+	testutil.Eventually(t, 10*time.Second, "the demo's lane", func() bool { return len(laneInstances(t, nc, "demo")) > 0 })
+	direct := testutil.DirectDB(t, "sqlite", string(cfg.Databases["demo"].DSN))
+	if _, err := direct.Exec("UPDATE queries SET is_direct = 0 WHERE ref = 60"); err != nil {
+		t.Fatal(err)
 	}
+	testutil.Eventually(t, 10*time.Second, "lane stopped", func() bool { return len(laneInstances(t, nc, "demo")) == 0 })
 	if _, err := nc.Request(schemas.DirectSubject("demo"), nil, time.Second); !errors.Is(err, nats.ErrNoResponders) {
 		t.Fatalf("request on the lane: %v", err)
 	}
@@ -291,15 +297,11 @@ func TestDirectReadsPostgres(t *testing.T) {
 }
 
 // TestDirectLaneSharedPermissions: on a shared NATS, dqm with the
-// permissions README lists plus the direct lane's (subscribe
-// db.demo.direct and $SRV.>) serves the lane to a service that has only
+// permissions README lists, the direct lane's included (subscribe
+// db.demo.direct and $SRV.>), serves the lane to a service that has only
 // db.demo.> and its inbox, with no permissions violation.
 func TestDirectLaneSharedPermissions(t *testing.T) {
-	perms := *dqmPermissions
-	sub := *perms.Subscribe
-	sub.Allow = append(append([]string{}, sub.Allow...), "db.demo.direct", "$SRV.>")
-	perms.Subscribe = &sub
-	ns := sharedNATS(t, &perms)
+	ns := sharedNATS(t, dqmPermissions)
 
 	cfg := testConfig(t)
 	path := filepath.Join(t.TempDir(), "direct.json")

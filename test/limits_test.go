@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/dqmhq/dqm/internal/testutil"
 )
 
@@ -141,6 +143,10 @@ func TestRESTLimitInFlight(t *testing.T) {
 	}
 	if status, _, _ := call(t, s, "GET", "/healthz", ""); status != 200 {
 		t.Fatalf("healthz %d while busy", status)
+	}
+	// Counted under the route they were refused on, not "other".
+	if n := promtest.ToFloat64(s.Metrics().HTTPRequests.WithLabelValues("/api/conduit/query", "503")); n < 1 {
+		t.Fatalf("dqm_http_requests_total{route=/api/conduit/query,status=503} = %v", n)
 	}
 	if status := <-done; status != 408 {
 		t.Fatalf("slow query: %d", status)

@@ -60,7 +60,8 @@ func startLogged(t *testing.T, cfg *config.Config, format string) (*server.Serve
 }
 
 // dqmPermissions are the subject permissions README documents for dqm's
-// own user on a shared NATS serving database demo.
+// own user on a shared NATS serving database demo, whose catalog has a
+// direct entry (ref 60): the lane's subject and micro's discovery too.
 var dqmPermissions = &natsserver.Permissions{
 	Publish: &natsserver.SubjectPermission{Allow: []string{
 		"$JS.API.>", "$JS.ACK.>", "$JS.FC.>",
@@ -70,6 +71,7 @@ var dqmPermissions = &natsserver.Permissions{
 	Subscribe: &natsserver.SubjectPermission{Allow: []string{
 		"_INBOX.>", "dqm.*.invalidate.>", "dqm.demo.>",
 		"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>",
+		"db.demo.direct", "$SRV.>",
 	}},
 }
 

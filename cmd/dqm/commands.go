@@ -22,11 +22,12 @@ import (
 )
 
 // jetStream connects to the configured NATS (an instance's embedded server
-// is reached at nats.listen).
-func jetStream(cfg *config.Config, name string) (jetstream.JetStream, func(), error) {
-	nc, err := server.Connect(cfg.NATS, nil, name)
+// is reached at nats.listen); its error says where it tried and what sets
+// that.
+func jetStream(e *env, name string) (jetstream.JetStream, func(), error) {
+	nc, err := server.Connect(e.cfg.NATS, nil, name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("nats: %w", err)
+		return nil, nil, errors.New(natsError(e.cfg, e.cfgPath, err))
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -117,7 +118,7 @@ func queryCmd(ctx context.Context, e *env, flags any, args []string) int {
 	if code := configuredDatabase(e, db); code != exitOK {
 		return code
 	}
-	js, closeNC, err := jetStream(e.cfg, "dqm query")
+	js, closeNC, err := jetStream(e, "dqm query")
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return exitRuntime
@@ -175,10 +176,19 @@ func entryQueue(ctx context.Context, js jetstream.JetStream, db string, ref int6
 	return e.Queue
 }
 
+func statusFlags(fs *flag.FlagSet) any {
+	return fs.String("o", "table", "output: table, or json (every instance's status as KV holds it)")
+}
+
 // statusCmd prints the status table that every instance keeps in KV.
-func statusCmd(ctx context.Context, e *env, _ any, args []string) int {
+func statusCmd(ctx context.Context, e *env, flags any, args []string) int {
+	output := *flags.(*string)
 	if len(args) > 1 {
-		fmt.Fprintln(e.stderr, "usage: dqm status [db]")
+		fmt.Fprintln(e.stderr, "usage: dqm status [db] [-o table|json]")
+		return exitUsage
+	}
+	if output != "table" && output != "json" {
+		fmt.Fprintf(e.stderr, "dqm status: -o %q: want table or json\n", output)
 		return exitUsage
 	}
 	if len(args) > 0 {
@@ -188,7 +198,7 @@ func statusCmd(ctx context.Context, e *env, _ any, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	js, closeNC, err := jetStream(e.cfg, "dqm status")
+	js, closeNC, err := jetStream(e, "dqm status")
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return exitRuntime
@@ -202,7 +212,16 @@ func statusCmd(ctx context.Context, e *env, _ any, args []string) int {
 		}
 	}
 	hbs, err := lead.ReadStatus(ctx, js, db)
-	if err == nil {
+	switch {
+	case err != nil:
+	case output == "json":
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if hbs == nil {
+			hbs = []schemas.Heartbeat{}
+		}
+		err = enc.Encode(hbs)
+	default:
 		err = writeStatusTable(e.stdout, hbs, time.Now())
 	}
 	if err != nil {
@@ -225,7 +244,7 @@ func changesCmd(ctx context.Context, e *env, _ any, args []string) int {
 	if code := configuredDatabase(e, args[0]); code != exitOK {
 		return code
 	}
-	js, closeNC, err := jetStream(e.cfg, "dqm changes")
+	js, closeNC, err := jetStream(e, "dqm changes")
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return exitRuntime
@@ -256,8 +275,8 @@ func catalogCheckCmd(ctx context.Context, e *env, _ any, args []string) int {
 		return exitUsage
 	}
 	if len(cfg.Databases) == 0 {
-		fmt.Fprintln(e.stdout, "configuration valid; no databases configured")
-		return exitOK
+		fmt.Fprintf(e.stderr, "dqm catalog check: no databases in %s: give -config FILE (the demo's is deploy/dqm.demo.json)\n", configName(e.cfgPath))
+		return exitUsage
 	}
 	code := exitOK
 	for _, name := range slices.Sorted(maps.Keys(cfg.Databases)) {
@@ -294,7 +313,17 @@ func triggersRemoveCmd(ctx context.Context, e *env, _ any, args []string) int {
 		fmt.Fprintf(e.stderr, "dqm: no database %q in the configuration\n", args[0])
 		return exitUsage
 	}
-	if err := server.RemoveTriggers(ctx, db, args[1:]); err != nil {
+	missing, err := server.MissingTables(ctx, db, args[1:])
+	if err == nil && len(missing) > 0 {
+		for _, m := range missing {
+			fmt.Fprintf(e.stderr, "dqm triggers: no table %s in database %s\n", printable(m), args[0])
+		}
+		return exitRuntime
+	}
+	if err == nil {
+		err = server.RemoveTriggers(ctx, db, args[1:])
+	}
+	if err != nil {
 		fmt.Fprintln(e.stderr, "dqm triggers:", err)
 		return exitRuntime
 	}

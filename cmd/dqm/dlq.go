@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,7 +23,7 @@ func dlqCmd(action string) func(ctx context.Context, e *env, _ any, args []strin
 		}
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		js, closeNC, err := jetStream(e.cfg, "dqm dlq")
+		js, closeNC, err := jetStream(e, "dqm dlq")
 		if err != nil {
 			fmt.Fprintln(e.stderr, err)
 			return exitRuntime
@@ -38,17 +39,23 @@ func dlqCmd(action string) func(ctx context.Context, e *env, _ any, args []strin
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "SEQ\tTIME\tREQUEST ID\tREF\tSUBJECT\tDELIVERIES\tREASON")
 			for _, l := range letters {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", l.Seq, l.Time.UTC().Format(time.RFC3339), l.RequestID, l.Ref, l.Subject, l.Deliveries, l.Reason)
+				// Every text field came over the wire: escaped, never obeyed.
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", l.Seq, l.Time.UTC().Format(time.RFC3339), printable(l.RequestID),
+					printable(l.Ref), printable(l.Subject), l.Deliveries, printable(l.Reason))
 			}
 			tw.Flush()
 			fmt.Fprintf(e.stdout, "(%d dead letters)\n", len(letters))
 		case "replay":
 			done, err := deadletter.Replay(ctx, js, db, args[1:])
 			for _, id := range done {
-				fmt.Fprintln(e.stdout, "replayed", id)
+				fmt.Fprintln(e.stdout, "replayed", printable(id))
 			}
 			if err != nil {
-				fmt.Fprintln(e.stderr, "dqm dlq:", err)
+				// One line per letter left in place; the rest were replayed.
+				for _, line := range strings.Split(err.Error(), "\n") {
+					fmt.Fprintln(e.stderr, "dqm dlq:", printable(line))
+				}
+				fmt.Fprintf(e.stderr, "dqm dlq: replayed %d; the letters above stay (dqm dlq ls %s)\n", len(done), db)
 				return exitRuntime
 			}
 			if len(args) > 1 && len(done) < len(args)-1 {

@@ -55,6 +55,7 @@ type command struct {
 // env is what every command gets.
 type env struct {
 	cfg            *config.Config
+	cfgPath        string // -config as given ("": the default path)
 	log            *slog.Logger
 	stdout, stderr io.Writer
 }
@@ -64,7 +65,7 @@ func commands() []*command {
 		{name: "serve", summary: "run the gateway (embedded NATS by default)", run: serveCmd},
 		{name: "query", args: "<db> <ref> [params-json]", summary: "run a catalog query through NATS, as a service would",
 			flags: queryFlags, run: queryCmd},
-		{name: "status", args: "[db]", summary: "print every instance's queues, read from NATS KV", run: statusCmd},
+		{name: "status", args: "[db]", summary: "print every instance's queues, read from NATS KV", flags: statusFlags, run: statusCmd},
 		{name: "changes", args: "<db> [table]", summary: "tail change events as JSON lines", run: changesCmd},
 		{name: "catalog check", args: "[db]", summary: "load and compile catalogs; report every problem", run: catalogCheckCmd},
 		{name: "triggers remove", args: "<db> [table...]", summary: "drop dqm's change triggers (trigger_events stays)", run: triggersRemoveCmd},
@@ -83,7 +84,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-34s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes -config (default ./dqm.json). Run `dqm help <command>` for its flags.")
+	fmt.Fprintln(w, "\nEvery command takes -config (default ./dqm.json). Run `dqm help <command>` for its flags; dqm --version prints the version.")
 	fmt.Fprintln(w, "Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.")
 }
 
@@ -104,43 +105,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
-	switch args[0] {
-	case "-h", "-help", "--help":
-		usage(stdout)
-		return exitOK
-	case "help":
-		if len(args) == 1 {
-			usage(stdout)
-			return exitOK
-		}
-		c, _, ok := find(args[1:])
-		if !ok {
-			fmt.Fprintf(stderr, "dqm: unknown command %q\n", strings.Join(args[1:], " "))
-			return exitUsage
-		}
-		fs, _ := newFlagSet(c, stdout)
-		fs.Usage()
-		return exitOK
+	if code, done := helpOrVersion(ctx, args, stdout, stderr); done {
+		return code
 	}
 	c, rest, ok := find(args)
 	if !ok {
-		fmt.Fprintf(stderr, "dqm: unknown command %q\n\n", args[0])
-		usage(stderr)
-		return exitUsage
+		return notACommand(args, stdout, stderr)
 	}
 	fs, values := newFlagSet(c, stderr)
+	// The flag package prints the usage itself on -h and on a bad flag;
+	// it is printed here instead, once, on stdout for -h.
+	printUsage := fs.Usage
+	fs.Usage = func() {}
 	pos, err := parseInterspersed(fs, rest)
+	fs.Usage = printUsage
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return exitOK
 	}
 	if err != nil {
+		fs.Usage()
 		return exitUsage
 	}
 	e := &env{stdout: stdout, stderr: stderr}
 	if !c.noConfig {
 		path := fs.Lookup("config").Value.String()
+		e.cfgPath = path
 		if e.cfg, err = config.Load(path); err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitUsage
@@ -148,6 +139,53 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		e.log = newLogger(e.cfg.Log, stderr)
 	}
 	return c.run(ctx, e, values, pos)
+}
+
+// helpOrVersion answers -h, help [command] and --version; done is false
+// for anything else.
+func helpOrVersion(ctx context.Context, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK, true
+	case "-version", "--version":
+		return versionCmd(ctx, &env{stdout: stdout}, nil, nil), true
+	case "help":
+		if len(args) == 1 {
+			usage(stdout)
+			return exitOK, true
+		}
+		if len(args) == 2 && slices.Contains(groups(), args[1]) {
+			groupUsage(stdout, args[1])
+			return exitOK, true
+		}
+		c, _, ok := find(args[1:])
+		if !ok {
+			unknown(stderr, args[1:])
+			return exitUsage, true
+		}
+		fs, _ := newFlagSet(c, stdout)
+		fs.Usage()
+		return exitOK, true
+	}
+	return 0, false
+}
+
+// notACommand answers arguments that name no command: a group alone (dqm
+// dlq) or with -h lists its subcommands; anything else is unknown, with
+// the closest command suggested.
+func notACommand(args []string, stdout, stderr io.Writer) int {
+	if slices.Contains(groups(), args[0]) && (len(args) == 1 || strings.HasPrefix(args[1], "-")) {
+		if len(args) > 1 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help") {
+			groupUsage(stdout, args[0])
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "dqm %s: which one?\n\n", args[0])
+		groupUsage(stderr, args[0])
+		return exitUsage
+	}
+	unknown(stderr, args)
+	return exitUsage
 }
 
 // newFlagSet builds a command's flags; its Usage prints the command's help.
@@ -221,6 +259,14 @@ func serveCmd(ctx context.Context, e *env, _ any, args []string) int {
 	// Whatever logs through the default logger (a driver, a library) comes
 	// out in the same format as dqm's own lines.
 	slog.SetDefault(e.log)
+	// A port another process holds is named at once (the embedded NATS
+	// would only report, after its wait, that it is not ready).
+	if busy := portsInUse(e.cfg); len(busy) > 0 {
+		for _, p := range busy {
+			fmt.Fprintln(e.stderr, "dqm serve:", p)
+		}
+		return exitRuntime
+	}
 	s, err := server.Start(ctx, e.cfg, e.log)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "dqm:", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,6 +48,10 @@ func TestCLI(t *testing.T) {
 	os.WriteFile(fresh, []byte(`{"databases":{"fresh":{"engine":"sqlite","dsn":"`+filepath.Join(dir, "fresh.db")+`"}}}`), 0o644)
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"databases":{"x":{"engine":"oracle"}}}`), 0o644)
+	empty := filepath.Join(dir, "empty.json")
+	os.WriteFile(empty, []byte(`{}`), 0o644)
+	unreachable := filepath.Join(dir, "unreachable.json")
+	os.WriteFile(unreachable, []byte(`{"nats":{"url":"nats://127.0.0.1:1"}}`), 0o644)
 
 	cases := []struct {
 		args []string
@@ -59,7 +64,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"query", "-config", path, "demo", "55", `{"INTEGER":{"START":1,"FINISH":2}}`}, 0, `"row_count": 2`},
 		{[]string{"query", "-config", path, "demo", "999"}, 1, "query_not_found"},
 		{[]string{"query", "-config", path, "demo"}, 2, "usage"},
-		{[]string{"catalog", "check", "-config", full}, 0, "demo (sqlite): 6 entries [1 2 3 4 5 55]"},
+		{[]string{"catalog", "check", "-config", full}, 0, "demo (sqlite): 8 entries [1 2 3 4 5 55 60 104]"},
 		{[]string{"catalog", "check", "-config", fresh}, 1, "fresh: catalog table queries does not exist: dqm creates it at start"},
 		{[]string{"serve", "-config", bad}, 2, "databases.x.engine"},
 		{[]string{"serve", "-config", filepath.Join(dir, "missing.json")}, 2, "missing.json"},
@@ -91,6 +96,25 @@ func TestCLI(t *testing.T) {
 		{[]string{"completion", "bash"}, 0, "complete -F _dqm dqm"},
 		{[]string{"completion", "zsh"}, 0, "compdef _dqm dqm"},
 		{[]string{"completion", "fish"}, 2, "unknown shell"},
+		// What went wrong, said so.
+		{[]string{"--version"}, 0, "dqm "},
+		{[]string{"-version"}, 0, "dqm "},
+		{[]string{"dlq"}, 2, "dqm dlq: which one?\n\nusage: dqm dlq <subcommand>"},
+		{[]string{"dlq", "-h"}, 0, "dlq replay <db> [request-id...]"},
+		{[]string{"catalog"}, 2, "catalog check [db]"},
+		{[]string{"help", "triggers"}, 0, "triggers remove <db> [table...]"},
+		{[]string{"stauts"}, 2, `unknown command "stauts"; did you mean "status"?`},
+		{[]string{"dlq", "lss", "demo"}, 2, `unknown command "dlq lss"; did you mean "dlq ls"?`},
+		{[]string{"quer", "demo", "1"}, 2, `did you mean "query"?`},
+		{[]string{"help", "stauts"}, 2, `did you mean "status"?`},
+		{[]string{"status", "-config", unreachable}, 1, "dqm: cannot reach NATS at nats://127.0.0.1:1: "},
+		{[]string{"status", "-config", unreachable}, 1, "The address is nats.url (DQM_NATS_URL) in " + unreachable},
+		{[]string{"catalog", "check", "-config", empty}, 2, "no databases in " + empty + ": give -config FILE"},
+		{[]string{"status", "-config", path, "-o", "json"}, 0, `"database": "demo"`},
+		{[]string{"status", "-config", path, "-o", "yaml"}, 2, `-o "yaml": want table or json`},
+		{[]string{"triggers", "remove", "-config", full, "demo", "nosuch"}, 1, "no table nosuch ("},
+		{[]string{"triggers", "remove", "-config", full, "demo", "x;drop"}, 1, `"x;drop" is not a table name`},
+		{[]string{"query", "-nosuchflag", "-config", path}, 2, "flag provided but not defined: -nosuchflag\nusage: dqm query"},
 	}
 	t.Run("changes", func(t *testing.T) {
 		testutil.Eventually(t, 10*time.Second, "capturing", s.Lead("demo").Capturing)
@@ -147,6 +171,35 @@ func TestCLI(t *testing.T) {
 			t.Fatalf("purge: %d %s", code, out.String())
 		}
 	})
+	t.Run("dlq escapes and goes on", func(t *testing.T) {
+		nc := s.NATS()
+		letter := func(id, subject string) {
+			req := wire.NewRequest("db.demo.fast", id, "/test", nats.NewInbox(), time.Time{}, []byte(`{"query_ref":1}`), 1)
+			dl := wire.NewDeadLetter("demo", wire.DeadLetter{Subject: subject, Header: req.Header, Data: req.Data, Reason: "test", Deliveries: 5})
+			if err := nc.PublishMsg(dl); err != nil {
+				t.Fatal(err)
+			}
+		}
+		letter("esc-\x1b]0;pwned\x07", "db.demo.fast")
+		letter("foreign", "$KV.dqm_leaders.demo")
+		letter("good", "db.demo.fast")
+		var out bytes.Buffer
+		testutil.Eventually(t, 5*time.Second, "listed", func() bool {
+			out.Reset()
+			return run(context.Background(), []string{"dlq", "ls", "demo", "-config", path}, &out, &out) == 0 &&
+				strings.Contains(out.String(), "(3 dead letters)")
+		})
+		if strings.ContainsAny(out.String(), "\x1b\x07") || !strings.Contains(out.String(), `esc-\x1b]0;pwned\a`) {
+			t.Fatalf("ls printed a control character:\n%q", out.String())
+		}
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"dlq", "replay", "demo", "-config", path}, &stdout, &stderr)
+		if code != 1 || !strings.Contains(stdout.String(), "replayed good") || !strings.Contains(stdout.String(), `replayed esc-\x1b]0;pwned\a`) ||
+			!strings.Contains(stderr.String(), `(request "foreign")`) || !strings.Contains(stderr.String(), "replayed 2; the letters above stay") {
+			t.Fatalf("replay: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+		}
+		run(context.Background(), []string{"dlq", "purge", "demo", "-config", path}, &out, &out)
+	})
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			var out bytes.Buffer
@@ -155,6 +208,58 @@ func TestCLI(t *testing.T) {
 				t.Fatalf("exit %d (want %d), output:\n%s\nwant it to contain %q", code, c.code, out.String(), c.out)
 			}
 		})
+	}
+}
+
+// TestCLIOnce: help is printed once; NATS errors are not doubled; a port
+// in use is named with the key that sets it.
+func TestCLIOnce(t *testing.T) {
+	for _, args := range [][]string{{"query", "--help"}, {"query", "-h"}, {"help", "query"}} {
+		var out bytes.Buffer
+		if code := run(context.Background(), args, &out, &out); code != 0 || strings.Count(out.String(), "usage: dqm query") != 1 {
+			t.Errorf("%v: exit %d, output:\n%s", args, code, out.String())
+		}
+	}
+	dir := t.TempDir()
+	unreachable := filepath.Join(dir, "unreachable.json")
+	os.WriteFile(unreachable, []byte(`{"nats":{"url":"nats://127.0.0.1:1"}}`), 0o644)
+	var out bytes.Buffer
+	run(context.Background(), []string{"dlq", "ls", "demo", "-config", unreachable}, &out, &out)
+	if strings.Contains(out.String(), "nats: nats:") || !strings.Contains(out.String(), "cannot reach NATS at nats://127.0.0.1:1") {
+		t.Errorf("dlq ls without NATS:\n%s", out.String())
+	}
+
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := filepath.Join(dir, "busy.json")
+	os.WriteFile(cfg, []byte(`{"nats":{"url":"embedded","listen":"`+taken.Addr().String()+`","store_dir":"`+filepath.Join(dir, "nats")+`"},
+		"http":{"listen":"127.0.0.1:0"},
+		"databases":{"demo":{"engine":"sqlite","dsn":"`+filepath.Join(dir, "demo.db")+`"}}}`), 0o644)
+	out.Reset()
+	code := run(context.Background(), []string{"serve", "-config", cfg}, &out, &out)
+	if code != 1 || !strings.Contains(out.String(), taken.Addr().String()+" is in use by another process") ||
+		!strings.Contains(out.String(), "nats.listen (DQM_NATS_LISTEN)") {
+		t.Errorf("serve on a taken port: exit %d\n%s", code, out.String())
+	}
+}
+
+// TestPrintable: what came over the wire is escaped before a terminal
+// sees it.
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain-id.1":           "plain-id.1",
+		"esc-\x1b]0;pwned\x07": `esc-\x1b]0;pwned\a`,
+		"tab\there":            `tab\there`,
+		"caf\u00e9":            "caf\u00e9",
+		"bad\xffutf8":          `bad\xffutf8`,
+		"line\nbreak\u202eRTL": `line\nbreak\u202eRTL`,
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -56,6 +56,10 @@ type Features struct {
 	// BoolAsInt: booleans are stored and read as 1 and 0 (MySQL's
 	// TINYINT(1)).
 	BoolAsInt bool
+	// DescribeRuns: the engine's Describe runs the statement to return no
+	// row, so one the engine must compute first (Sleep) runs until the
+	// context's deadline (MySQL, MariaDB).
+	DescribeRuns bool
 	// JSONAsText: JSON columns read as the text of the document, a JSON
 	// string, not as embedded JSON.
 	JSONAsText bool

@@ -53,7 +53,9 @@ func Run(t *testing.T, h Harness) {
 		{"SystemRequests", s.testSystemRequests},
 		{"SystemRequestsOutcome", s.testSystemRequestsOutcome},
 		{"SystemRequestsMigrate", s.testSystemRequestsMigrate},
+		{"SystemCatalogMigrate", s.testSystemCatalogMigrate},
 		{"SystemTriggers", s.testSystemTriggers},
+		{"Describe", s.testDescribe},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

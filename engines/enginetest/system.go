@@ -34,17 +34,17 @@ func (s *suite) testSystemSetup(t *testing.T) {
 			t.Fatalf("Setup #%d: %v", i+1, err)
 		}
 	}
-	const cols = "INSERT INTO queries (database_name, ref, name, description, sql_text, sql_postgres, queue, is_public, timeout_ms, cache_ttl_s, tables_list, status) VALUES "
-	seed := cols + "('', 1, 'one', 'the first', 'SELECT 1', 'SELECT 1::int', 'fast', TRUE, 250, 60, 'Items, sales.Other', 'active');\n" +
-		cols + "('shop', 2, 'two', '', 'SELECT 2', NULL, 'medium', FALSE, 0, 0, '', 'active');\n" +
-		cols + "('other', 3, 'three', '', 'SELECT 3', NULL, 'slow', TRUE, 0, 0, '', 'active');\n" +
-		cols + "('shop', 4, 'gone', '', 'SELECT 4', NULL, 'slow', TRUE, 0, 0, '', 'retired');\n"
+	const cols = "INSERT INTO queries (database_name, ref, name, description, sql_text, sql_postgres, queue, is_public, is_direct, timeout_ms, cache_ttl_s, tables_list, param_types, status) VALUES "
+	seed := cols + "('', 1, 'one', 'the first', 'SELECT 1', 'SELECT 1::int', 'fast', TRUE, TRUE, 250, 60, 'Items, sales.Other', 'N integer,  D DATE', 'active');\n" +
+		cols + "('shop', 2, 'two', '', 'SELECT 2', NULL, 'medium', FALSE, FALSE, 0, 0, '', NULL, 'active');\n" +
+		cols + "('other', 3, 'three', '', 'SELECT 3', NULL, 'slow', TRUE, FALSE, 0, 0, '', '', 'active');\n" +
+		cols + "('shop', 4, 'gone', '', 'SELECT 4', NULL, 'slow', TRUE, FALSE, 0, 0, '', '', 'retired');\n"
 	if err := sys.Setup(ctx, c, "queries", seed); err != nil {
 		t.Fatalf("Setup with a seed: %v", err)
 	}
 	one := engines.CatalogRow{Ref: 1, Name: "one", Description: "the first", SQL: "SELECT 1",
-		SQLByEngine: map[string]string{"postgres": "SELECT 1::int"}, Queue: "fast", Public: true,
-		TimeoutMS: 250, CacheTTLS: 60, Tables: []string{"items", "sales.other"}}
+		SQLByEngine: map[string]string{"postgres": "SELECT 1::int"}, Queue: "fast", Public: true, Direct: true,
+		TimeoutMS: 250, CacheTTLS: 60, Tables: []string{"items", "sales.other"}, ParamTypes: map[string]string{"N": "INTEGER", "D": "DATE"}}
 	two := engines.CatalogRow{Ref: 2, Name: "two", SQL: "SELECT 2", Queue: "medium"}
 	for _, tc := range []struct {
 		tier1 bool
@@ -191,6 +191,40 @@ func (s *suite) testSystemRequestsMigrate(t *testing.T) {
 	if rec, ok, err := sys.Applied(ctx, c, "new-1"); err != nil || !ok || string(rec.Outcome) != "{}" {
 		t.Fatalf("Applied(new-1) = %+v, %v, %v", rec, ok, err)
 	}
+}
+
+// testSystemCatalogMigrate: a catalog table made before is_direct and
+// param_types existed
+// is read as it is (every entry off the direct lane) when dqm does not
+// manage it, and gets the column from Setup when it does.
+func (s *suite) testSystemCatalogMigrate(t *testing.T) {
+	c, _ := s.open(t, engines.Options{})
+	ctx, sys := s.sysCtx(t), s.h.Engine.System()
+	text := s.typ(String)
+	s.run(t, c, s.stmt("CREATE TABLE old_queries (database_name "+text+" NOT NULL, ref "+s.typ(Integer)+" NOT NULL, name "+text+
+		", description "+text+", sql_text "+text+", sql_postgres "+text+", sql_mysql "+text+", sql_sqlite "+text+", sql_db2 "+text+
+		", queue "+text+", is_public "+s.typ(Boolean)+", timeout_ms "+s.typ(Integer)+", cache_ttl_s "+s.typ(Integer)+
+		", tables_list "+text+", status "+text+")"))
+	s.run(t, c, s.stmt("INSERT INTO old_queries (database_name, ref, name, description, sql_text, queue, is_public, timeout_ms, cache_ttl_s, tables_list, status) "+
+		"VALUES ('shop', 7, 'seven', '', 'SELECT 7', 'fast', ?, 0, 0, '', 'active')", true))
+	want := []engines.CatalogRow{{Ref: 7, Name: "seven", SQL: "SELECT 7", Queue: "fast", Public: true}}
+	read := func(when string) {
+		t.Helper()
+		got, err := sys.ReadCatalog(ctx, c, "old_queries", "shop", false)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("ReadCatalog %s: %+v, %v; want %+v", when, got, err, want)
+		}
+	}
+	read("without is_direct")
+	for i := range 2 {
+		if err := sys.Setup(ctx, c, "old_queries", ""); err != nil {
+			t.Fatalf("Setup #%d over an old catalog table: %v", i+1, err)
+		}
+	}
+	read("after Setup")
+	s.run(t, c, s.stmt("UPDATE old_queries SET is_direct = ?, param_types = 'X STRING' WHERE ref = 7", true))
+	want[0].Direct, want[0].ParamTypes = true, map[string]string{"X": "STRING"}
+	read("with is_direct and param_types set")
 }
 
 // testSystemTriggers: installed (twice), triggers record changes made

@@ -6,7 +6,6 @@ package node_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -20,17 +19,9 @@ import (
 )
 
 func TestNodeExample(t *testing.T) {
-	node, err := exec.LookPath("node")
-	testutil.Need(t, "node", err)
-	npm, err := exec.LookPath("npm")
-	testutil.Need(t, "npm", err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	install := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
-	if out, err := install.CombinedOutput(); err != nil {
-		// Most likely the npm registry cannot be reached.
-		testutil.Need(t, "npm ci (the npm registry)", fmt.Errorf("%v\n%s", err, out))
-	}
+	node, _ := tools(t, ctx)
 
 	dir := t.TempDir()
 	cfg := config.Demo()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -18,7 +19,8 @@ import (
 
 // Entry is one catalog entry as written in a catalog file; the queries
 // table's columns map to it one to one (sql → sql_text, public →
-// is_public, tables → tables_list as a comma list).
+// is_public, direct → is_direct, tables → tables_list as a comma list,
+// param_types → param_types as "NAME GROUP, NAME GROUP").
 type Entry struct {
 	Ref         int64             `json:"ref"`
 	Name        string            `json:"name"`
@@ -37,10 +39,14 @@ type Entry struct {
 	// Direct puts a read on the direct lane: core NATS request/reply to
 	// the database's workers (schemas.DirectSubject), not its JetStream
 	// queue. An entry that writes cannot be direct (Compile refuses it).
-	// Like max_rows, only catalog files (and KV dqm_catalog) carry it: the
-	// queries table has no column for it; databases.<name>.direct_reads
+	// The queries table's column is is_direct; databases.<name>.direct_reads
 	// puts every read of a database on the lane instead.
 	Direct bool `json:"direct,omitempty"`
+	// ParamTypes declares each parameter's type group (INTEGER, STRING,
+	// ...) by name: the named routes read ?START=1 as the group says, and
+	// the per-database OpenAPI types it. A parameter left out is read as
+	// a STRING there; the Conduit bodies name their groups themselves.
+	ParamTypes map[string]string `json:"param_types,omitempty"`
 }
 
 // Query is an entry compiled for one engine.
@@ -167,6 +173,10 @@ func Compile(database, engine string, style params.Style, defaultTimeout time.Du
 			bad(e.Ref, "%v", err)
 			continue
 		}
+		if problem := checkParamTypes(e.ParamTypes, tpl); problem != "" {
+			bad(e.Ref, "%s", problem)
+			continue
+		}
 		q := &Query{Entry: e, Template: tpl, Statements: tpl.Statements(style), Tables: e.Tables, Timeout: defaultTimeout, MaxRows: o.maxRows}
 		if len(q.Tables) == 0 {
 			q.Tables = sqltables.Of(text)
@@ -192,6 +202,22 @@ func Compile(database, engine string, style params.Style, defaultTimeout time.Du
 		return c, &Error{Database: database, Problems: problems}
 	}
 	return c, nil
+}
+
+// checkParamTypes returns what is wrong with an entry's param_types ("":
+// nothing): each name must be a placeholder of the template, each group
+// one of params' groups.
+func checkParamTypes(types map[string]string, tpl *params.Template) string {
+	var problems []string
+	for _, name := range slices.Sorted(maps.Keys(types)) {
+		switch g := types[name]; {
+		case !slices.Contains(tpl.Names(), name):
+			problems = append(problems, fmt.Sprintf("param_types: %s is not a parameter of the SQL", name))
+		case !params.IsGroup(g):
+			problems = append(problems, fmt.Sprintf("param_types: %s: %q is not a type group (%s)", name, g, params.GroupList))
+		}
+	}
+	return strings.Join(problems, "; ")
 }
 
 // Error lists every problem found while compiling a catalog. The entries

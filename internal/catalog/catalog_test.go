@@ -88,3 +88,32 @@ func TestCompileDirect(t *testing.T) {
 		t.Fatal("the other entries are still usable")
 	}
 }
+
+// TestCompileParamTypes: declared types name the template's parameters
+// and known groups; every problem is reported with its ref.
+func TestCompileParamTypes(t *testing.T) {
+	sql := "SELECT n FROM numbers WHERE n BETWEEN :START AND :FINISH"
+	entries := []Entry{
+		{Ref: 1, SQL: sql, ParamTypes: map[string]string{"START": "INTEGER", "FINISH": "INTEGER"}},
+		{Ref: 2, SQL: sql, ParamTypes: map[string]string{"START": "INTEGER", "STOP": "INTEGER"}},
+		{Ref: 3, SQL: sql, ParamTypes: map[string]string{"START": "NUMBER", "FINISH": ""}},
+		{Ref: 4, SQL: sql},
+	}
+	cat, err := Compile("demo", "sqlite", params.Question, time.Second, entries)
+	want := []string{
+		`ref 2: param_types: STOP is not a parameter of the SQL`,
+		`ref 3: param_types: FINISH: "" is not a type group`,
+		`START: "NUMBER" is not a type group`,
+	}
+	for _, w := range want {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("err %v, want it to contain %q", err, w)
+		}
+	}
+	if q, ok := cat.Lookup(1); !ok || q.ParamTypes["FINISH"] != "INTEGER" {
+		t.Fatalf("ref 1: %+v", q)
+	}
+	if _, ok := cat.Lookup(4); !ok {
+		t.Fatal("ref 4 without param_types is not compiled")
+	}
+}

@@ -8,8 +8,8 @@ func Entries(rows []engines.CatalogRow) []Entry {
 	entries := make([]Entry, len(rows))
 	for i, r := range rows {
 		entries[i] = Entry{Ref: r.Ref, Name: r.Name, Description: r.Description, SQL: r.SQL,
-			SQLByEngine: r.SQLByEngine, Queue: r.Queue, Public: r.Public,
-			TimeoutMS: r.TimeoutMS, CacheTTLS: r.CacheTTLS, Tables: r.Tables}
+			SQLByEngine: r.SQLByEngine, Queue: r.Queue, Public: r.Public, Direct: r.Direct,
+			TimeoutMS: r.TimeoutMS, CacheTTLS: r.CacheTTLS, Tables: r.Tables, ParamTypes: r.ParamTypes}
 	}
 	return entries
 }

@@ -62,7 +62,9 @@ func letter(raw *jetstream.RawStreamMsg) Letter {
 // ce-id stays, so an applied write is not applied again; Nats-Msg-Id is
 // the ce-id plus the dead letter's sequence, so the request stream's
 // duplicate window does not swallow the replay while two replays of one
-// letter still collapse. It returns the request ids replayed.
+// letter still collapse. A letter that cannot be replayed is left in
+// place and the rest are still replayed: it returns the request ids
+// replayed, and an error naming each letter that was not.
 func Replay(ctx context.Context, js jetstream.JetStream, db string, ids []string) ([]string, error) {
 	letters, err := List(ctx, js, db)
 	if err != nil {
@@ -77,32 +79,42 @@ func Replay(ctx context.Context, js jetstream.JetStream, db string, ids []string
 		return nil, err
 	}
 	var done []string
+	var failed []error
 	for _, l := range letters {
 		if len(want) > 0 && !want[l.RequestID] {
 			continue
 		}
-		if l.Subject == "" || !validRequestSubject(db, l.Subject) {
-			return done, fmt.Errorf("dead letter %d: no request subject of database %s to replay to", l.Seq, db)
-		}
-		msg := nats.NewMsg(l.Subject)
-		for k, v := range l.Msg.Header {
-			if k == schemas.HeaderDLQReason || k == schemas.HeaderDLQConsumer || k == schemas.HeaderDLQDeliveries || k == schemas.HeaderDLQStreamSeq ||
-				k == schemas.HeaderDLQSubject || k == schemas.HeaderDLQError || k == jetstream.MsgIDHeader {
-				continue
-			}
-			msg.Header[k] = v
-		}
-		msg.Data = l.Msg.Data
-		id := l.RequestID + ".replay." + strconv.FormatUint(l.Seq, 10)
-		if _, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(id)); err != nil {
-			return done, fmt.Errorf("replay %s: %w", l.RequestID, err)
-		}
-		if err := st.DeleteMsg(ctx, l.Seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-			return done, fmt.Errorf("replayed %s but could not remove it: %w", l.RequestID, err)
+		if err := replay(ctx, js, st, db, l); err != nil {
+			failed = append(failed, err)
+			continue
 		}
 		done = append(done, l.RequestID)
 	}
-	return done, nil
+	return done, errors.Join(failed...)
+}
+
+// replay republishes one letter and removes it.
+func replay(ctx context.Context, js jetstream.JetStream, st jetstream.Stream, db string, l Letter) error {
+	if l.Subject == "" || !validRequestSubject(db, l.Subject) {
+		return fmt.Errorf("dead letter %d (request %q): no request subject of database %s to replay to", l.Seq, l.RequestID, db)
+	}
+	msg := nats.NewMsg(l.Subject)
+	for k, v := range l.Msg.Header {
+		if k == schemas.HeaderDLQReason || k == schemas.HeaderDLQConsumer || k == schemas.HeaderDLQDeliveries || k == schemas.HeaderDLQStreamSeq ||
+			k == schemas.HeaderDLQSubject || k == schemas.HeaderDLQError || k == jetstream.MsgIDHeader {
+			continue
+		}
+		msg.Header[k] = v
+	}
+	msg.Data = l.Msg.Data
+	id := l.RequestID + ".replay." + strconv.FormatUint(l.Seq, 10)
+	if _, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(id)); err != nil {
+		return fmt.Errorf("dead letter %d: replay %q: %w", l.Seq, l.RequestID, err)
+	}
+	if err := st.DeleteMsg(ctx, l.Seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("dead letter %d: replayed %q but could not remove it: %w", l.Seq, l.RequestID, err)
+	}
+	return nil
 }
 
 // validRequestSubject reports whether subject is one of db's queues: a

@@ -3,6 +3,7 @@ package deadletter_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,12 +49,13 @@ func TestListReplayPurge(t *testing.T) {
 	dead(t, nc, "demo", "b", "db.demo.slow")
 	dead(t, nc, "other", "c", "db.other.fast")
 	dead(t, nc, "demo", "evil", "$KV.dqm_leaders.demo") // a letter must never replay outside its queues
+	dead(t, nc, "demo", "d", "db.demo.fast")
 	nc.Flush()
 
 	var letters []deadletter.Letter
-	testutil.Eventually(t, 5*time.Second, "three letters of demo", func() bool {
+	testutil.Eventually(t, 5*time.Second, "four letters of demo", func() bool {
 		letters, err = deadletter.List(ctx, js, "demo")
-		return err == nil && len(letters) == 3
+		return err == nil && len(letters) == 4
 	})
 	if l := letters[0]; l.RequestID != "a" || l.Reason != "max deliveries" || l.Deliveries != 5 || l.Subject != "db.demo.fast" || l.Ref != "55" {
 		t.Fatalf("letter %+v", l)
@@ -68,11 +70,13 @@ func TestListReplayPurge(t *testing.T) {
 		m.Header.Get(schemas.HeaderDLQReason) != "" || m.Header.Get(jetstream.MsgIDHeader) == "b" {
 		t.Fatalf("replayed message: %+v %v", m, err)
 	}
-	if letters, _ = deadletter.List(ctx, js, "demo"); len(letters) != 2 {
+	if letters, _ = deadletter.List(ctx, js, "demo"); len(letters) != 3 {
 		t.Fatalf("after replay: %d letters", len(letters))
 	}
-	// Replaying all stops at the letter with a foreign subject.
-	if got, err := deadletter.Replay(ctx, js, "demo", nil); err == nil || !slices.Equal(got, []string{"a"}) {
+	// Replaying all goes on past the letter with a foreign subject, which
+	// stays, and names it.
+	if got, err := deadletter.Replay(ctx, js, "demo", nil); err == nil || !strings.Contains(err.Error(), `(request "evil")`) ||
+		!slices.Equal(got, []string{"a", "d"}) {
 		t.Fatalf("replay all: %v %v", got, err)
 	}
 	if n, err := deadletter.Purge(ctx, js, "demo"); err != nil || n != 1 {

@@ -55,6 +55,7 @@ func newServer(cfg *config.Config, log *slog.Logger, opts []Option) *Server {
 	// A line logged with a traced context carries trace_id.
 	log = slog.New(tracing.LogHandler(log.Handler()))
 	s := &Server{cfg: cfg, log: log, instance: instanceID(), leads: map[string]*lead.Lead{}, done: make(chan struct{})}
+	s.describe.s = s
 	for _, o := range opts {
 		o(&s.opts)
 	}

@@ -39,6 +39,8 @@ type Server struct {
 	tracing *tracing.Provider
 	opts    Options
 
+	describe describer // rows of the per-database OpenAPI (describe.go)
+
 	cancel context.CancelFunc // stops the leads and their workers
 	abort  context.CancelFunc // cancels in-flight queries when landing overruns
 	wg     sync.WaitGroup

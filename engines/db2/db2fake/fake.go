@@ -319,13 +319,14 @@ func (db *DB) answerSystem(c call) (*result, error) {
 	switch {
 	case strings.HasPrefix(c.u, "SELECT REF, NAME, DESCRIPTION"):
 		r := &result{cols: []string{"REF", "NAME", "DESCRIPTION", "SQL_TEXT", "SQL_POSTGRES", "SQL_MYSQL", "SQL_SQLITE", "SQL_DB2",
-			"QUEUE", "IS_PUBLIC", "TIMEOUT_MS", "CACHE_TTL_S", "TABLES_LIST"},
-			types: []string{"BIGINT", "VARCHAR", "CLOB", "CLOB", "CLOB", "CLOB", "CLOB", "CLOB", "VARCHAR", "BOOLEAN", "INTEGER", "INTEGER", "VARCHAR"}}
+			"QUEUE", "IS_PUBLIC", "TIMEOUT_MS", "CACHE_TTL_S", "TABLES_LIST", "IS_DIRECT", "PARAM_TYPES"},
+			types: []string{"BIGINT", "VARCHAR", "CLOB", "CLOB", "CLOB", "CLOB", "CLOB", "CLOB", "VARCHAR", "BOOLEAN", "INTEGER", "INTEGER", "VARCHAR", "BOOLEAN", "VARCHAR"}}
 		for _, e := range db.queries {
-			r.rows = append(r.rows, []driver.Value{e.Ref, e.Name, "", e.SQL, nil, nil, nil, nil, e.Queue, e.Public, e.TimeoutMS, e.TTLSec, e.Tables})
+			r.rows = append(r.rows, []driver.Value{e.Ref, e.Name, "", e.SQL, nil, nil, nil, nil, e.Queue, e.Public, e.TimeoutMS, e.TTLSec, e.Tables, false, nil})
 		}
 		return r, nil
-	case strings.HasPrefix(c.u, "SELECT BODY_HASH FROM DQM_REQUESTS WHERE 1 = 0"), strings.HasPrefix(c.u, "SELECT OUTCOME FROM DQM_REQUESTS WHERE 1 = 0"):
+	case strings.HasPrefix(c.u, "SELECT BODY_HASH FROM DQM_REQUESTS WHERE 1 = 0"), strings.HasPrefix(c.u, "SELECT OUTCOME FROM DQM_REQUESTS WHERE 1 = 0"),
+		strings.HasPrefix(c.u, "SELECT IS_DIRECT FROM QUERIES WHERE 1 = 0"), strings.HasPrefix(c.u, "SELECT PARAM_TYPES FROM QUERIES WHERE 1 = 0"):
 		return &result{cols: []string{word(c.q, 1)}, types: []string{"VARCHAR"}}, nil // the columns exist
 	case strings.HasPrefix(c.u, "SELECT REF, BODY_HASH, OUTCOME FROM DQM_REQUESTS WHERE REQUEST_ID = ?"):
 		r := &result{cols: []string{"REF", "BODY_HASH", "OUTCOME"}, types: []string{"BIGINT", "VARCHAR", "CLOB"}}

@@ -12,9 +12,11 @@ CREATE TABLE {{queries}} (
     sql_db2       CLOB,
     queue         VARCHAR(10)  NOT NULL DEFAULT 'medium',
     is_public     BOOLEAN      NOT NULL DEFAULT FALSE,
+    is_direct     BOOLEAN      NOT NULL DEFAULT FALSE,
     timeout_ms    INTEGER      NOT NULL DEFAULT 0,
     cache_ttl_s   INTEGER      NOT NULL DEFAULT 0,
     tables_list   VARCHAR(1000) NOT NULL DEFAULT '',
+    param_types   VARCHAR(1000),
     status        VARCHAR(10)  NOT NULL DEFAULT 'active',
     PRIMARY KEY (database_name, ref)
 );

@@ -37,7 +37,7 @@ func (b Base) Setup(ctx context.Context, conn engines.Conn, catalogTable, seed s
 	if err := run(strings.ReplaceAll(b.D.SetupDDL, "{{queries}}", catalogTable)); err != nil {
 		return err
 	}
-	if err := b.migrate(ctx, conn); err != nil {
+	if err := b.migrate(ctx, conn, catalogTable); err != nil {
 		return err
 	}
 	if strings.TrimSpace(seed) == "" {
@@ -46,25 +46,54 @@ func (b Base) Setup(ctx context.Context, conn engines.Conn, catalogTable, seed s
 	return run(seed)
 }
 
-// migrate adds the columns of dqm_requests that a table made by an older
-// dqm lacks. A column is probed with a SELECT of it (the same on every
-// engine, no catalog views); a failed probe means it is missing.
-func (b Base) migrate(ctx context.Context, conn engines.Conn) error {
-	for _, c := range []Column{{Name: "body_hash", Type: "VARCHAR(64)"}, {Name: "outcome", Type: b.D.Text}} {
-		probe := engines.Statement{SQL: "SELECT " + c.Name + " FROM dqm_requests WHERE 1 = 0"}
-		if Read(ctx, conn, probe, func([]any) error { return nil }) == nil {
+// migrate adds the columns that tables made by an older dqm lack:
+// dqm_requests' body_hash and outcome, the catalog table's is_direct and
+// param_types.
+func (b Base) migrate(ctx context.Context, conn engines.Conn, catalogTable string) error {
+	for _, c := range []struct {
+		table string
+		col   Column
+	}{
+		{"dqm_requests", Column{Name: "body_hash", Type: "VARCHAR(64)"}},
+		{"dqm_requests", Column{Name: "outcome", Type: b.D.Text}},
+		{catalogTable, Column{Name: "is_direct", Type: "BOOLEAN NOT NULL DEFAULT " + b.false()}},
+		{catalogTable, Column{Name: "param_types", Type: b.D.Text}},
+	} {
+		if b.hasColumn(ctx, conn, c.table, c.col.Name) {
 			continue
 		}
-		if err := Exec(ctx, conn, "ALTER TABLE dqm_requests ADD COLUMN "+c.Name+" "+c.Type); err != nil {
-			return fmt.Errorf("dqm DDL: dqm_requests: add column %s: %w", c.Name, err)
+		if err := Exec(ctx, conn, "ALTER TABLE "+c.table+" ADD COLUMN "+c.col.Name+" "+c.col.Type); err != nil {
+			return fmt.Errorf("dqm DDL: %s: add column %s: %w", c.table, c.col.Name, err)
 		}
 	}
 	return nil
 }
 
-// catalogColumns is the select list of a catalog table, in CatalogRow order.
+// hasColumn probes a column with a SELECT of it (the same on every
+// engine, no catalog views); a failed probe means it is missing. table
+// is an identifier the config has checked, column one of dqm's.
+func (b Base) hasColumn(ctx context.Context, conn engines.Conn, table, column string) bool {
+	probe := engines.Statement{SQL: "SELECT " + column + " FROM " + table + " WHERE 1 = 0"}
+	return Read(ctx, conn, probe, func([]any) error { return nil }) == nil
+}
+
+// false is the BOOLEAN false literal of a column default, as in the DDL
+// files.
+func (b Base) false() string {
+	if b.D.Engine == schemas.EngineSQLite {
+		return "0"
+	}
+	return "FALSE"
+}
+
+// catalogColumns is the select list of a catalog table, in CatalogRow
+// order; optionalColumns follow it, each read as its default (false, NULL)
+// from a table made before the column existed that dqm does not manage
+// (catalog.manage_tables off).
 const catalogColumns = `ref, name, description, sql_text, sql_postgres, sql_mysql, sql_sqlite, sql_db2,
  queue, is_public, timeout_ms, cache_ttl_s, tables_list`
+
+var optionalColumns = []struct{ name, absent string }{{"is_direct", "0"}, {"param_types", "NULL"}}
 
 // sqlColumns are the engines of the sql_<engine> columns, in select order.
 var sqlColumns = []string{schemas.EnginePostgres, schemas.EngineMySQL, schemas.EngineSQLite, schemas.EngineDB2}
@@ -76,19 +105,28 @@ func (b Base) ReadCatalog(ctx context.Context, conn engines.Conn, table, databas
 	if tier1 {
 		where = "(database_name = '' OR database_name = " + b.D.P(1) + ")"
 	}
-	q := "SELECT " + catalogColumns + " FROM " + table + " WHERE " + where + " AND status = 'active' ORDER BY ref"
+	cols := catalogColumns
+	for _, c := range optionalColumns {
+		if b.hasColumn(ctx, conn, table, c.name) {
+			cols += ", " + c.name
+		} else {
+			cols += ", " + c.absent
+		}
+	}
+	q := "SELECT " + cols + " FROM " + table + " WHERE " + where + " AND status = 'active' ORDER BY ref"
 	var rows []engines.CatalogRow
 	err := Read(ctx, conn, engines.Statement{SQL: q, Args: []any{database}}, func(v []any) error {
-		if len(v) != 13 {
-			return fmt.Errorf("%d columns, want 13", len(v))
+		if len(v) != 15 {
+			return fmt.Errorf("%d columns, want 15", len(v))
 		}
 		r := engines.CatalogRow{Name: Text(v[1]), Description: Text(v[2]), SQL: Text(v[3]), Queue: Text(v[8])}
-		var errs [4]error
+		var errs [5]error
 		var timeout, ttl int64
 		r.Ref, errs[0] = Int(v[0])
 		r.Public, errs[1] = Bool(v[9])
 		timeout, errs[2] = Int(v[10])
 		ttl, errs[3] = Int(v[11])
+		r.Direct, errs[4] = Bool(v[13])
 		if err := errors.Join(errs[:]...); err != nil {
 			return fmt.Errorf("ref %v: %w", v[0], err)
 		}
@@ -106,6 +144,7 @@ func (b Base) ReadCatalog(ctx context.Context, conn engines.Conn, table, databas
 				r.Tables = append(r.Tables, strings.ToLower(t))
 			}
 		}
+		r.ParamTypes = paramTypes(Text(v[14]))
 		rows = append(rows, r)
 		return nil
 	})
@@ -117,6 +156,23 @@ func (b Base) ReadCatalog(ctx context.Context, conn engines.Conn, table, databas
 		return nil, fmt.Errorf("read catalog table %s: %w", table, err)
 	}
 	return rows, nil
+}
+
+// paramTypes reads param_types, "NAME GROUP, NAME GROUP": a name without
+// a group maps to "", which the catalog's compile refuses by name.
+func paramTypes(s string) map[string]string {
+	var m map[string]string
+	for _, item := range strings.Split(s, ",") {
+		f := strings.Fields(item)
+		if len(f) == 0 {
+			continue
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[f[0]] = strings.ToUpper(strings.Join(f[1:], " "))
+	}
+	return m
 }
 
 // Applied implements engines.Requests.

@@ -11,9 +11,11 @@ CREATE TABLE IF NOT EXISTS {{queries}} (
     sql_db2       TEXT,
     queue         VARCHAR(10)  NOT NULL DEFAULT 'medium',
     is_public     BOOLEAN      NOT NULL DEFAULT FALSE,
+    is_direct     BOOLEAN      NOT NULL DEFAULT FALSE,
     timeout_ms    INT          NOT NULL DEFAULT 0,
     cache_ttl_s   INT          NOT NULL DEFAULT 0,
     tables_list   TEXT         NOT NULL,
+    param_types   TEXT,
     status        VARCHAR(10)  NOT NULL DEFAULT 'active',
     PRIMARY KEY (database_name, ref)
 ) DEFAULT CHARSET = utf8mb4;

@@ -11,9 +11,11 @@ CREATE TABLE IF NOT EXISTS {{queries}} (
     sql_db2       TEXT,
     queue         TEXT    NOT NULL DEFAULT 'medium',
     is_public     BOOLEAN NOT NULL DEFAULT 0,
+    is_direct     BOOLEAN NOT NULL DEFAULT 0,
     timeout_ms    INTEGER NOT NULL DEFAULT 0,
     cache_ttl_s   INTEGER NOT NULL DEFAULT 0,
     tables_list   TEXT    NOT NULL DEFAULT '',
+    param_types   TEXT,
     status        TEXT    NOT NULL DEFAULT 'active',
     PRIMARY KEY (database_name, ref)
 );
