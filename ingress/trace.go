@@ -90,3 +90,7 @@ func (w *spanWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (flushes of
+// the console's event streams).
+func (w *spanWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
