@@ -207,6 +207,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	}
 	s.http = &http.Server{Handler: ingress.TraceHTTP(tracer, s.countRequests(rest)), ReadTimeout: h.ReadTimeout(), ReadHeaderTimeout: h.ReadHeaderTimeout(),
 		WriteTimeout: h.WriteTimeout(), IdleTimeout: h.IdleTimeout(), MaxHeaderBytes: h.MaxHeaderBytes}
+	s.mountConsole(runCtx, rest, auth, js)
 	go func() {
 		if err := s.http.Serve(ingress.JSONErrors(s.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http", "err", err)
@@ -394,3 +395,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (flushes of
+// the console's event streams).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
