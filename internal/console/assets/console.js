@@ -188,7 +188,7 @@
   }
 
   // ---- charts: inline SVG, one polyline per series
-  const W = 600, H = 170, PL = 46, PR = 8, PT = 8, PB = 18;
+  const W = 600, H = 170, PL = 62, PR = 8, PT = 8, PB = 18;
   function nice(v) {
     if (v <= 0) return 1;
     const p = Math.pow(10, Math.floor(Math.log10(v)));
@@ -201,7 +201,7 @@
     // The window is the history held, at least a minute, at most 15.
     const from = now - Math.min(15 * 60 * 1000, Math.max(60 * 1000, pts.length ? now - pts[0].t : 0));
     let top = 0;
-    for (const se of series) for (const [, v] of se.values) if (v > top) top = v;
+    for (const se of series) for (const [, v] of se.values) if (v !== null && v > top) top = v;
     top = fixedTop || nice(top);
     const x = (t) => PL + (W - PL - PR) * (t - from) / (now - from);
     const y = (v) => PT + (H - PT - PB) * (1 - v / top);
@@ -219,22 +219,35 @@
       lbl.textContent = text;
       g.append(lbl);
     }
+    // A null value (no data in that second) breaks the line.
     let lastSum = 0;
     series.forEach((se, i) => {
-      if (se.values.length) lastSum += se.values[se.values.length - 1][1];
-      const p = se.values.map(([t, v]) => x(t).toFixed(1) + ',' + y(v).toFixed(1)).join(' ');
-      g.append(s('polyline', { class: se.cls || 's' + (i + 1), points: p }));
+      const last = se.values.length ? se.values[se.values.length - 1][1] : null;
+      if (last !== null) lastSum += last;
+      let seg = [];
+      const draw = () => {
+        if (seg.length) g.append(s('polyline', { class: se.cls || 's' + (i + 1), points: seg.join(' ') }));
+        seg = [];
+      };
+      for (const [t, v] of se.values) {
+        if (v === null) draw(); else seg.push(x(t).toFixed(1) + ',' + y(v).toFixed(1));
+      }
+      draw();
     });
     g.setAttribute('data-count', pts.length);
     g.setAttribute('data-last', String(Math.round(lastSum * 1000) / 1000));
     g.setAttribute('data-max', String(top));
-    const nowText = series.map((se) => se.values.length ? f1(se.values[se.values.length - 1][1]) : '–').join(' / ');
+    const nowText = series.map((se) => se.values.length && se.values[se.values.length - 1][1] !== null ? f1(se.values[se.values.length - 1][1]) : '–').join(' / ');
     return h('div', { class: 'chart' },
       h('h2', {}, h('span', {}, title), h('span', { class: 'now' }, nowText + (unit || ''))),
       g,
       h('div', { class: 'legend' }, series.map((se, i) => h('span', {}, h('i', { class: se.cls || 's' + (i + 1) }), se.name))));
   }
-  const seriesOf = (db, pick) => S.points.filter((p) => p.dbs && p.dbs[db]).map((p) => [p.t, pick(p.dbs[db]) || 0]);
+  // seriesOf picks one value per point of db: a number, or null for none.
+  const seriesOf = (db, pick) => S.points.filter((p) => p.dbs && p.dbs[db]).map((p) => {
+    const v = pick(p.dbs[db]);
+    return [p.t, v === null ? null : v || 0];
+  });
 
   // ---- confirmation
   function confirmDialog(text, danger) {
@@ -303,7 +316,7 @@
     },
   };
 
-  const q3 = (q) => `${f1(q.p50)} / ${f1(q.p90)} / ${f1(q.p99)}`;
+  const q3 = (q) => (q.p50 || q.p99) ? `${f1(q.p50)} / ${f1(q.p90)} / ${f1(q.p99)}` : '–';
   const requests = {
     dbSelect: true,
     tick() {
@@ -316,7 +329,7 @@
       put(content,
         h('div', { class: 'charts' },
           chart('chart-requests', 'Answers per second', [{ name: 'answers', cls: 's2', values: seriesOf(d.name, (p) => p.req) }, { name: 'errors', cls: 's6', values: seriesOf(d.name, (p) => p.err) }]),
-          chart('chart-latency', 'Execution latency', [{ name: 'p50', values: seriesOf(d.name, (p) => p.p50) }, { name: 'p99', values: seriesOf(d.name, (p) => p.p99) }], ' ms')),
+          chart('chart-latency', 'Execution latency', [{ name: 'p50', values: seriesOf(d.name, (p) => p.p50 || null) }, { name: 'p99', values: seriesOf(d.name, (p) => p.p99 || null) }], ' ms')),
         table([{ title: 'Queue' }, { title: 'Answered', num: true }, { title: 'Per s', num: true }, { title: 'Errors/s', num: true }, { title: 'Errors by code' },
           { title: 'Execution ms p50/p90/p99', num: true }, { title: 'Queue wait ms p50/p90/p99', num: true }], rows, 'No request answered on this instance yet.'),
         h('h3', {}, 'REST routes'),
@@ -336,7 +349,7 @@
         table([{ title: 'Database' }, { title: 'Entries', num: true }, { title: 'Hits', num: true }, { title: 'Misses', num: true }, { title: 'Hit ratio 10 s', num: true },
           { title: 'Hit ratio all', num: true }, { title: 'Invalidations', num: true }, { title: 'Evictions', num: true }, { title: 'Drops (missed invalidation)', num: true }], rows),
         h('div', { class: 'charts' },
-          chart('chart-hits', 'Hit ratio (last 10 s)', [{ name: d.name, values: seriesOf(d.name, (p) => p.hit < 0 ? 0 : p.hit * 100) }], ' %', 100),
+          chart('chart-hits', 'Hit ratio (last 10 s)', [{ name: d.name, values: seriesOf(d.name, (p) => p.hit < 0 ? null : p.hit * 100) }], ' %', 100),
           chart('chart-entries', 'Entries', [{ name: d.name, values: seriesOf(d.name, (p) => p.entries) }])));
     },
   };
