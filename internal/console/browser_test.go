@@ -36,34 +36,77 @@ type page struct {
 	dir  string
 }
 
-func browser(t *testing.T) *page {
-	t.Helper()
+// chromium is the browser the tests share, started by the first one that
+// needs it (each test gets its own tab) and stopped by TestMain.
+var chromium struct {
+	once   sync.Once
+	ctx    context.Context
+	stop   func()
+	err    error
+	took   time.Duration
+	exists error
+}
+
+func startChromium() {
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		path, err = exec.LookPath("/usr/bin/chromium")
 	}
-	testutil.Need(t, "chromium (apt-get install chromium)", err)
+	if chromium.exists = err; err != nil {
+		return
+	}
+	dir, err := os.MkdirTemp("", "dqm-console-chromium-")
+	if chromium.err = err; err != nil {
+		return
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
+		chromedp.UserDataDir(dir), chromedp.WindowSize(1400, 1000),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	chromium.ctx = ctx
+	chromium.stop = func() { cancel(); cancelAlloc(); os.RemoveAll(dir) }
+	start := time.Now()
+	// The first call starts the browser, which lives as long as its
+	// context: no timeout on it.
+	chromium.err = chromedp.Do(ctx)
+	chromium.took = time.Since(start)
+}
+
+// stopChromium ends the shared browser, if one started.
+func stopChromium() {
+	if chromium.stop != nil {
+		chromium.stop()
+	}
+}
+
+// browser opens a tab of the shared Chromium for one test. A missing
+// Chromium skips the test locally and fails it under CI.
+func browser(t *testing.T) *page {
+	t.Helper()
+	chromium.once.Do(func() {
+		startChromium()
+		if chromium.exists == nil && chromium.err == nil {
+			t.Logf("chromium started in %v", chromium.took.Round(time.Millisecond))
+		}
+	})
+	testutil.Need(t, "chromium (apt-get install chromium)", chromium.exists)
+	if chromium.err != nil {
+		t.Fatalf("start chromium: %v", chromium.err)
+	}
 	p := &page{dir: os.Getenv("DQM_SCREENSHOTS")}
 	if p.dir == "" {
 		p.dir = t.TempDir()
 	}
-	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(p.listen))
+	ctx, cancel := chromedp.NewContext(chromium.ctx, chromedp.WithListener(p.listen))
 	p.ctx = ctx
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	start := time.Now()
-	// The first call starts the browser, which lives as long as its
-	// context: no timeout on it.
+	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		t.Fatalf("open a tab: %v", err)
 	}
-	t.Logf("chromium started in %v", time.Since(start).Round(time.Millisecond))
 	t.Cleanup(func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()

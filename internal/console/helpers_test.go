@@ -43,6 +43,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	stopChromium()
 	if bad := check.failures(); len(bad) > 0 && code == 0 {
 		fmt.Fprintf(os.Stderr, "%d console responses do not match schemas/openapi.json:\n%s\n", len(bad), strings.Join(bad, "\n"))
 		code = 1
