@@ -68,7 +68,16 @@ func startChromium() {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	chromium.ctx = ctx
-	chromium.stop = func() { cancel(); cancelAlloc(); os.RemoveAll(dir) }
+	chromium.stop = func() {
+		// Close the browser and wait for it (bounded), so nothing of it
+		// runs when TestMain looks for goroutines left behind.
+		tctx, tcancel := context.WithTimeout(ctx, 15*time.Second)
+		chromedp.Cancel(tctx)
+		tcancel()
+		cancel()
+		cancelAlloc()
+		os.RemoveAll(dir)
+	}
 	start := time.Now()
 	// The first call starts the browser, which lives as long as its
 	// context: no timeout on it.
@@ -103,7 +112,10 @@ func browser(t *testing.T) *page {
 	}
 	ctx, cancel := chromedp.NewContext(chromium.ctx, chromedp.WithListener(p.listen))
 	p.ctx = ctx
-	t.Cleanup(cancel)
+	t.Cleanup(func() {
+		chromedp.Cancel(ctx) // closes the tab and waits for it
+		cancel()
+	})
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
