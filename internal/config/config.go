@@ -138,6 +138,10 @@ type Auth struct {
 	// AltRequiresDatabasesClaim makes alt_* refuse (403) a token without a
 	// databases claim; otherwise such a token may target any database.
 	AltRequiresDatabasesClaim bool `json:"alt_requires_databases_claim"`
+	// AdminClaim names the claim that makes a token an operator's: the
+	// console (/console, /api/console/...) needs a token whose AdminClaim
+	// is true (default "dqm_admin").
+	AdminClaim string `json:"admin_claim"`
 }
 
 // Leeway returns LeewayS as a duration.

@@ -58,7 +58,7 @@ func Default() *Config {
 			MaxHeaderBytes:       64 << 10,
 			MaxInFlight:          DefaultMaxInFlight,
 		},
-		Auth:        Auth{LeewayS: 30},
+		Auth:        Auth{LeewayS: 30, AdminClaim: "dqm_admin"},
 		Log:         Log{Level: "info", Format: "text"},
 		Cache:       Cache{MaxEntries: 10000, MaxBytes: 64 << 20, WatermarkMS: int(DefaultWatermark / time.Millisecond)},
 		DeadLetters: DeadLetters{MaxAgeS: 7 * 24 * 3600, MaxMsgs: 100_000},

@@ -85,7 +85,17 @@ func (a Auth) validate(ps *problems) {
 	if a.AltRequiresDatabasesClaim && !a.Enabled() {
 		ps.add("auth.alt_requires_databases_claim", "set, but no key is configured (jwt_secret, jwt_public_key_file or jwks_file)")
 	}
+	if !adminClaimRE.MatchString(a.AdminClaim) || slices.Contains(reservedClaims, a.AdminClaim) {
+		ps.add("auth.admin_claim", "want a claim name of letters, digits and _ . : / - (at most 100), not a registered claim or database(s); got %q", a.AdminClaim)
+	}
 }
+
+// adminClaimRE and reservedClaims bound auth.admin_claim: a claim of its
+// own, never one a token carries for another reason.
+var (
+	adminClaimRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.:/-]{0,99}$`)
+	reservedClaims = []string{"exp", "nbf", "iat", "aud", "iss", "sub", "jti", "database", "databases"}
+)
 
 func (d *Database) validate(ps *problems, key string) {
 	p := "databases." + key

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -46,6 +47,12 @@ func (s *Server) startHTTP() error {
 	}
 	s.http = &http.Server{Handler: ingress.TraceHTTP(s.tracing.Tracer(), s.countRequests(rest)), ReadTimeout: h.ReadTimeout(), ReadHeaderTimeout: h.ReadHeaderTimeout(),
 		WriteTimeout: h.WriteTimeout(), IdleTimeout: h.IdleTimeout(), MaxHeaderBytes: h.MaxHeaderBytes}
+	// The console's sampler lives as long as the listener: it stops when
+	// HTTP shuts down (landing) or is closed (a failed launch).
+	consoleCtx, stopConsole := context.WithCancel(context.Background())
+	s.http.RegisterOnShutdown(stopConsole)
+	s.stopConsole = stopConsole
+	s.mountConsole(consoleCtx, rest, auth, s.js)
 	go func() {
 		if err := s.http.Serve(ingress.JSONErrors(s.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http", "err", err)

@@ -59,6 +59,9 @@ func (s *Server) close() {
 	if s.cancel != nil {
 		s.cancel()
 	}
+	if s.stopConsole != nil {
+		s.stopConsole()
+	}
 	defer func() {
 		if s.abort != nil {
 			s.abort()

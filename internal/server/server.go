@@ -39,6 +39,8 @@ type Server struct {
 	tracing *tracing.Provider
 	opts    Options
 
+	stopConsole context.CancelFunc // ends the console sampler (console.go)
+
 	describe describer // rows of the per-database OpenAPI (describe.go)
 
 	cancel context.CancelFunc // stops the leads and their workers
