@@ -29,8 +29,8 @@ const (
 )
 
 // EnsureChanges creates or updates the DQM_CHANGES stream every database's
-// change events go to.
-func EnsureChanges(ctx context.Context, js jetstream.JetStream) error {
+// change events go to, on replicas nodes.
+func EnsureChanges(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        schemas.ChangesStream,
 		Description: "dqm change events from database triggers",
@@ -39,6 +39,7 @@ func EnsureChanges(ctx context.Context, js jetstream.JetStream) error {
 		MaxAge:      changesMaxAge,
 		Duplicates:  changesDedupe,
 		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
 	})
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", schemas.ChangesStream, err)

@@ -25,7 +25,7 @@ func TestDeadLetterReplySubject(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	db := &config.Database{Name: "dl", QueueDepthLimit: 100, MaxDeliver: 2, AckWaitMS: 1000}
-	st, err := EnsureStream(ctx, js, db)
+	st, err := EnsureStream(ctx, js, db, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestDeadLetterStructuredTraced(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	db := &config.Database{Name: "dls", QueueDepthLimit: 100, MaxDeliver: 2, AckWaitMS: 1000}
-	st, err := EnsureStream(ctx, js, db)
+	st, err := EnsureStream(ctx, js, db, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,6 +71,9 @@ type Deps struct {
 	// SetupTimeout bounds retrying the request stream and its consumers
 	// while the NATS cluster forms (config nats.setup_timeout_ms).
 	SetupTimeout time.Duration
+	// Replicas is config nats.replicas: the request stream's and its
+	// consumers' replica count.
+	Replicas int
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -202,7 +205,7 @@ type job interface {
 func (l *Lead) Run(ctx context.Context) error {
 	var st jetstream.Stream
 	err := jsretry.Do(ctx, l.log, l.deps.SetupTimeout, "stream "+schemas.StreamName(l.db.Name), func(ctx context.Context) (err error) {
-		st, err = EnsureStream(ctx, l.deps.JS, l.db)
+		st, err = EnsureStream(ctx, l.deps.JS, l.db, l.deps.Replicas)
 		return err
 	})
 	if err != nil {

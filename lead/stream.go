@@ -11,9 +11,9 @@ import (
 )
 
 // EnsureStream creates or updates the database's request stream and its
-// four durable pull consumers. It is idempotent, so every instance runs it
-// at start.
-func EnsureStream(ctx context.Context, js jetstream.JetStream, db *config.Database) (jetstream.Stream, error) {
+// four durable pull consumers, each on replicas nodes. It is idempotent, so
+// every instance runs it at start.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, db *config.Database, replicas int) (jetstream.Stream, error) {
 	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        schemas.StreamName(db.Name),
 		Description: "dqm requests for database " + db.Name,
@@ -29,6 +29,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, db *config.Databa
 		// the window is held in memory (config duplicate_window_ms).
 		Duplicates: db.DuplicateWindow(),
 		Storage:    jetstream.FileStorage,
+		Replicas:   replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("db %s: stream: %w", db.Name, err)
@@ -42,6 +43,8 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, db *config.Databa
 			AckWait:       db.AckWait(),
 			MaxDeliver:    db.MaxDeliver,
 			MaxAckPending: 1000,
+			// A WorkQueue stream's consumers must have its replicas.
+			Replicas: replicas,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("db %s: consumer %s: %w", db.Name, tag, err)

@@ -118,6 +118,9 @@ type NATS struct {
 	// consumers and KV buckets while a NATS cluster forms or elects a
 	// leader ("no suitable peers for placement"); then launch fails.
 	SetupTimeoutMS int `json:"setup_timeout_ms"`
+	// Replicas is how many NATS nodes hold each stream, consumer and KV
+	// bucket dqm creates: 1, 3 or 5.
+	Replicas int `json:"replicas"`
 }
 
 // SetupTimeout returns SetupTimeoutMS as a duration.

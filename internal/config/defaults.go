@@ -23,6 +23,7 @@ func Default() *Config {
 			// A three-node cluster elects its meta leader and learns its
 			// peers within seconds; a slow start still fits.
 			SetupTimeoutMS: 30000,
+			Replicas:       1,
 		},
 		HTTP: HTTP{
 			Listen:               "127.0.0.1:8080",

@@ -65,6 +65,9 @@ func (n *NATS) validate(ps *problems) {
 	pairTLS(ps, "nats.tls", n.TLS)
 	// 0: one attempt, no waiting for a cluster to form.
 	atLeast(ps, "nats.setup_timeout_ms", int64(n.SetupTimeoutMS), 0)
+	if r := n.Replicas; r != 1 && r != 3 && r != 5 {
+		ps.add("nats.replicas", "%d: want 1, 3 or 5", r)
+	}
 
 	e := n.Embedded
 	pairTLS(ps, "nats.embedded.tls", e.TLS)

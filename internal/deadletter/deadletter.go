@@ -17,6 +17,8 @@ import (
 type Limits struct {
 	MaxAge  time.Duration // 0: 7 days
 	MaxMsgs int64         // 0: 100,000
+	// Replicas is the stream's replica count (0: 1).
+	Replicas int
 }
 
 // EnsureStream creates or updates DQM_DLQ, which captures every database's
@@ -37,6 +39,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, l Limits) (jetstr
 		MaxMsgs:     l.MaxMsgs,
 		Discard:     jetstream.DiscardOld,
 		Storage:     jetstream.FileStorage,
+		Replicas:    l.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", schemas.DLQStream, err)

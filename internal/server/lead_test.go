@@ -143,7 +143,7 @@ func TestDeadLetter(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ctx := context.Background()
 	db := &config.Database{Name: "dl", QueueDepthLimit: 100, MaxDeliver: 2, AckWaitMS: 200}
-	st, err := lead.EnsureStream(ctx, js, db)
+	st, err := lead.EnsureStream(ctx, js, db, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

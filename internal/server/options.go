@@ -55,12 +55,14 @@ func ensureBuckets(ctx context.Context, js jetstream.JetStream, cfg *config.Conf
 	}
 	leaders, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: schemas.BucketLeaders, Description: "dqm Lead leases and worker plans", TTL: ttl, History: 1,
+		Replicas: cfg.NATS.Replicas,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("kv %s: %w", schemas.BucketLeaders, err)
 	}
 	status, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: schemas.BucketStatus, Description: "dqm instance status per database", TTL: ttl, History: 1,
+		Replicas: cfg.NATS.Replicas,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("kv %s: %w", schemas.BucketStatus, err)
@@ -69,9 +71,9 @@ func ensureBuckets(ctx context.Context, js jetstream.JetStream, cfg *config.Conf
 }
 
 // ensureCatalogs creates KV dqm_catalog, where Leads publish catalogs.
-func ensureCatalogs(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, error) {
+func ensureCatalogs(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: schemas.BucketCatalog, Description: "dqm catalogs, <db>.<ref>", History: 1,
+		Bucket: schemas.BucketCatalog, Description: "dqm catalogs, <db>.<ref>", History: 1, Replicas: replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kv %s: %w", schemas.BucketCatalog, err)

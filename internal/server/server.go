@@ -123,18 +123,18 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 		return nil, err
 	}
 	if err := setup("kv "+schemas.BucketCatalog, func(ctx context.Context) (err error) {
-		catalogs, err = ensureCatalogs(ctx, js)
+		catalogs, err = ensureCatalogs(ctx, js, cfg.NATS.Replicas)
 		return err
 	}); err != nil {
 		return nil, err
 	}
 	if err := setup("stream "+schemas.ChangesStream, func(ctx context.Context) error {
-		return lead.EnsureChanges(ctx, js)
+		return lead.EnsureChanges(ctx, js, cfg.NATS.Replicas)
 	}); err != nil {
 		return nil, err
 	}
 	if err := setup("stream "+schemas.DLQStream, func(ctx context.Context) error {
-		_, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{MaxAge: cfg.DeadLetters.MaxAge(), MaxMsgs: cfg.DeadLetters.MaxMsgs})
+		_, err := deadletter.EnsureStream(ctx, js, deadletter.Limits{MaxAge: cfg.DeadLetters.MaxAge(), MaxMsgs: cfg.DeadLetters.MaxMsgs, Replicas: cfg.NATS.Replicas})
 		return err
 	}); err != nil {
 		return nil, err
@@ -152,7 +152,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
 			Catalogs: catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx, ReplyPrefixes: cfg.NATS.ReplyPrefixes,
 			Tracer: tracer, Watermark: cfg.Cache.Watermark(),
-			SetupTimeout: cfg.NATS.SetupTimeout()}
+			SetupTimeout: cfg.NATS.SetupTimeout(), Replicas: cfg.NATS.Replicas}
 		if h := db.Catalog.Host; h != "" {
 			host, ok := cfg.Databases[h]
 			if !ok {
