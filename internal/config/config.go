@@ -154,6 +154,9 @@ type TLS struct {
 type Embedded struct {
 	TLS   TLS        `json:"tls"`
 	Users []NATSUser `json:"users"`
+	// Cluster, when Name is set, routes the embedded server into a NATS
+	// cluster with other dqm instances' embedded servers (cluster.go).
+	Cluster Cluster `json:"cluster"`
 }
 
 // NATSUser is one user of the embedded server and its subject permissions

@@ -34,7 +34,7 @@ func (n *NATS) validate(ps *problems) {
 				break
 			}
 		}
-		if len(n.Embedded.Users) > 0 || n.Embedded.TLS != (TLS{}) {
+		if len(n.Embedded.Users) > 0 || n.Embedded.TLS != (TLS{}) || !n.Embedded.Cluster.empty() {
 			ps.add("nats.embedded", `set only when nats.url is "embedded"`)
 		}
 	}
@@ -70,6 +70,7 @@ func (n *NATS) validate(ps *problems) {
 	}
 
 	e := n.Embedded
+	e.Cluster.validate(ps)
 	pairTLS(ps, "nats.embedded.tls", e.TLS)
 	if e.TLS.CA != "" && e.TLS.Cert == "" {
 		ps.add("nats.embedded.tls.cert", "required when nats.embedded.tls.ca is set (client verification needs server TLS)")

@@ -63,6 +63,9 @@ func Embed(cfg config.NATS) (*Embedded, error) {
 		NoSigs:     true,
 		MaxPayload: 8 << 20,
 	}
+	if err := clusterOptions(opts, cfg.Embedded.Cluster); err != nil {
+		return nil, err
+	}
 	// Validated config has a valid policy; a hand-built one (tests, bench)
 	// may leave it empty: nats-server's own default then.
 	if always, every, err := cfg.SyncPolicy(); err == nil {
