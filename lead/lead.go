@@ -74,6 +74,9 @@ type Deps struct {
 	// Replicas is config nats.replicas: the request stream's and its
 	// consumers' replica count.
 	Replicas int
+	// Replication, if set, is the replication of the database's request
+	// stream and the shared streams, for the heartbeat.
+	Replication func(db string) []schemas.StreamReplication
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -357,6 +360,9 @@ func (l *Lead) heartbeat() schemas.Heartbeat {
 		hb.CacheEntries = l.deps.CacheEntries(l.db.Name)
 	}
 	hb.Queues = l.Queues()
+	if l.deps.Replication != nil {
+		hb.Streams = l.deps.Replication(l.db.Name)
+	}
 	return hb
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/dqmhq/dqm/internal/deadletter"
 	"github.com/dqmhq/dqm/internal/jsretry"
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/replication"
 	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/lead"
 	"github.com/dqmhq/dqm/schemas"
@@ -43,6 +44,7 @@ type Server struct {
 	ln     net.Listener
 
 	metrics *metrics.Metrics
+	repl    *replication.Watcher // the streams' replication (replication.go)
 	cache   *cache.Cache
 	tracing *tracing.Provider
 	opts    Options
@@ -143,6 +145,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 	s.cancel = cancel
 	abortCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	s.abort = abort
+	s.repl = s.newReplication(js)
+	s.runReplication(runCtx)
 	for name, db := range cfg.Databases {
 		engine, err := engineFor(db)
 		if err != nil {
@@ -152,7 +156,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Op
 			Instance: s.instance, Logger: log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
 			Catalogs: catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx, ReplyPrefixes: cfg.NATS.ReplyPrefixes,
 			Tracer: tracer, Watermark: cfg.Cache.Watermark(),
-			SetupTimeout: cfg.NATS.SetupTimeout(), Replicas: cfg.NATS.Replicas}
+			SetupTimeout: cfg.NATS.SetupTimeout(), Replicas: cfg.NATS.Replicas, Replication: s.repl.For}
 		if h := db.Catalog.Host; h != "" {
 			host, ok := cfg.Databases[h]
 			if !ok {
@@ -257,16 +261,17 @@ func (s *Server) Catalog(db string) (*catalog.Catalog, bool) {
 func (s *Server) Status() map[string]ingress.DatabaseStatus {
 	out := make(map[string]ingress.DatabaseStatus, len(s.leads))
 	for name, l := range s.leads {
-		out[name] = ingress.DatabaseStatus{Ready: l.Ready(), Engine: l.Engine(), State: l.State(),
-			QueryCacheEntries: s.cache.Len(name), LastHeartbeat: l.LastHeartbeat(), Queues: l.Queues()}
+		out[name] = ingress.DatabaseStatus{Ready: l.Ready() && s.streamLed(name), Engine: l.Engine(), State: l.State(),
+			QueryCacheEntries: s.cache.Len(name), LastHeartbeat: l.LastHeartbeat(), Queues: l.Queues(), Stream: s.streamOf(name)}
 	}
 	return out
 }
 
-// Ready reports whether every database is ready.
+// Ready reports whether every database is ready: connected, its catalog
+// loaded, its request stream led.
 func (s *Server) Ready() bool {
-	for _, l := range s.leads {
-		if !l.Ready() {
+	for name, l := range s.leads {
+		if !l.Ready() || !s.streamLed(name) {
 			return false
 		}
 	}
