@@ -87,6 +87,7 @@ compose-up:
 
 compose-check:
 	docker compose -f compose.yaml config -q
+	docker compose -f deploy/compose.ha.yaml config -q
 
 clean:
 	rm -rf bin data
