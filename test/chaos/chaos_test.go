@@ -39,9 +39,22 @@ type harness struct {
 	js    jetstream.JetStream
 	pgURL string
 	dir   string
+	bin   string // dqm
 }
 
+// setup is the whole system for the fault runs: the cluster and two dqm
+// instances at R3, ready.
 func setup(t *testing.T) *harness {
+	h := newHarness(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h.startDQMs(ctx, 3)
+	return h
+}
+
+// newHarness builds dqm, makes the network, the database and the NATS
+// cluster, and waits until the cluster is healthy; no dqm runs yet.
+func newHarness(t *testing.T) *harness {
 	bin, err := natsServerBin()
 	testutil.Need(t, "nats-server", err)
 	pgBase := testutil.PostgresURL(t)
@@ -56,7 +69,7 @@ func setup(t *testing.T) *harness {
 	} else {
 		t.Logf("network namespaces unavailable (%s): nodes on loopback, partitions skip", why)
 	}
-	dqmBin := buildDQM(t, dir)
+	h.bin = buildDQM(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	h.pgURL = pgSetup(t, ctx, pgBase)
@@ -77,14 +90,20 @@ func setup(t *testing.T) *harness {
 	}
 	t.Cleanup(h.nc.Close)
 	h.js, _ = jetstream.New(h.nc)
-	h.dqms = newDQMs(t, dqmBin, dir, h.pgURL, h.nodes, 2)
+	return h
+}
+
+// startDQMs starts two dqm instances at replicas and waits until the
+// system is healthy.
+func (h *harness) startDQMs(ctx context.Context, replicas int) {
+	h.t.Helper()
+	h.dqms = newDQMs(h.t, h.bin, h.dir, h.pgURL, h.nodes, 2, replicas)
 	for _, p := range h.dqms {
 		if err := p.start(); err != nil {
-			t.Fatal(err)
+			h.t.Fatal(err)
 		}
 	}
 	h.waitHealthy(ctx)
-	return h
 }
 
 // waitNodes waits until every node is healthy and they agree on a meta
@@ -113,7 +132,7 @@ func (h *harness) waitHealthy(ctx context.Context) {
 	h.t.Helper()
 	h.waitNodes(ctx)
 	h.poll(ctx, "request stream led, replicas current, instances ready", func() bool {
-		if l, current := h.streamLeader(ctx); l == "" || current != 2 {
+		if l, current := h.streamLeader(ctx); l == "" || current != h.replicas()-1 {
 			return false
 		}
 		for _, p := range h.dqms {
@@ -293,4 +312,15 @@ func TestChaos(t *testing.T) {
 func pause(d time.Duration) {
 	t := time.NewTimer(d)
 	<-t.C
+}
+
+// replicas is the request stream's configured replica count.
+func (h *harness) replicas() int {
+	actx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := h.js.Stream(actx, schemas.StreamName("chaos"))
+	if err != nil {
+		return 0
+	}
+	return st.CachedInfo().Config.Replicas
 }

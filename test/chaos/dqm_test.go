@@ -68,8 +68,11 @@ func pgSetup(t *testing.T, ctx context.Context, base string) string {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE TABLE "+table+" (id bigserial PRIMARY KEY, k text NOT NULL, at timestamptz NOT NULL DEFAULT now())"); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{"CREATE TABLE " + table + " (id bigserial PRIMARY KEY, k text NOT NULL, at timestamptz NOT NULL DEFAULT now())",
+		"CREATE INDEX ON " + table + " (k)"} {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return u
 }
@@ -84,9 +87,9 @@ type dqmProc struct {
 	exited chan struct{}
 }
 
-// newDQMs writes n instances' configuration: the three nodes at R3, the
-// chaos database with a keyed write and a read.
-func newDQMs(t *testing.T, bin, dir, pgURL string, nodes []*node, n int) []*dqmProc {
+// newDQMs writes n instances' configuration: the three nodes at replicas,
+// the chaos database with a keyed write and a read.
+func newDQMs(t *testing.T, bin, dir, pgURL string, nodes []*node, n, replicas int) []*dqmProc {
 	t.Helper()
 	var urls []string
 	for _, nd := range nodes {
@@ -109,7 +112,7 @@ func newDQMs(t *testing.T, bin, dir, pgURL string, nodes []*node, n int) []*dqmP
 		// worker died waits for the Lead to re-plan, about a lease TTL).
 		queue := map[string]int{"min": 2, "max": 4}
 		writeJSON(t, p.conf, map[string]any{
-			"nats": map[string]any{"url": strings.Join(urls, ","), "replicas": 3},
+			"nats": map[string]any{"url": strings.Join(urls, ","), "replicas": replicas},
 			"http": map[string]any{"listen": p.http},
 			"log":  map[string]any{"level": "info", "format": "json"},
 			"databases": map[string]any{"chaos": map[string]any{
@@ -169,6 +172,29 @@ func (p *dqmProc) kill() {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-exited
+}
+
+// stop lands the instance (SIGTERM) and waits for it to exit.
+func (p *dqmProc) stop() {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.cmd = nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	<-exited
+}
+
+// pid is the running process's id (0 if none).
+func (p *dqmProc) pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 // ready is /readyz.

@@ -165,6 +165,16 @@ func (nd *node) kill() {
 	<-exited
 }
 
+// pid is the running server's process id (0 if none).
+func (nd *node) pid() int {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if nd.cmd == nil {
+		return 0
+	}
+	return nd.cmd.Process.Pid
+}
+
 var monitorClient = &http.Client{Timeout: time.Second}
 
 // healthy is the node's /healthz: JetStream on, current with its meta
