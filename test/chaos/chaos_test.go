@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dqmhq/dqm/ingress"
 	"github.com/dqmhq/dqm/internal/testutil"
 	"github.com/dqmhq/dqm/schemas"
 )
@@ -263,6 +264,12 @@ func TestChaos(t *testing.T) {
 		selected = slices.DeleteFunc(slices.Clone(faults), func(f fault) bool { return !slices.Contains(names, f.name) })
 	}
 	ld := newLoad(h.dqms)
+	goClient, err := ingress.NewClient(h.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer goClient.Close()
+	ld.goClient = goClient
 	loadCtx, stopLoad := context.WithCancel(context.Background())
 	loadDone := make(chan struct{})
 	go func() { defer close(loadDone); ld.run(loadCtx, 4, 2, 25*time.Millisecond) }()

@@ -448,7 +448,11 @@ func disruptions(attempts []attempt, r runRec) string {
 	names := []string{"slow", "retryable", "cut", "hung", "wrong"}
 	var parts []string
 	for key, n := range count {
-		parts = append(parts, fmt.Sprintf("dqm%d %s ×%d (last ends +%.1fs)", key.inst+1, names[key.out], n, lastEnd[key].Seconds()))
+		who := fmt.Sprintf("dqm%d", key.inst+1)
+		if key.inst < 0 {
+			who = "Go client"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s ×%d (last ends +%.1fs)", who, names[key.out], n, lastEnd[key].Seconds()))
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, ", ")

@@ -11,9 +11,13 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dqmhq/dqm/ingress"
+	"github.com/dqmhq/dqm/schemas"
 )
 
 // outcome is how one HTTP attempt ended.
@@ -50,6 +54,10 @@ type writeRec struct {
 type load struct {
 	dqms   []*dqmProc
 	client *http.Client
+	// goClient, if set, is a Go client (no WithDatabases: it learns
+	// whether a database exists from JetStream) that one more reader
+	// reads with, straight over NATS.
+	goClient *ingress.Client
 	phase  atomic.Pointer[string]
 
 	mu       sync.Mutex
@@ -85,7 +93,10 @@ func (l *load) run(ctx context.Context, writers, readers int, every time.Duratio
 		wg.Go(func() { l.writer(ctx, w, every) })
 	}
 	for r := range readers {
-		wg.Go(func() { l.reader(ctx, r, every) })
+		wg.Go(func() { l.reader(ctx, r, every, false) })
+	}
+	if l.goClient != nil {
+		wg.Go(func() { l.reader(ctx, readers, every, true) })
 	}
 	wg.Wait()
 }
@@ -123,7 +134,7 @@ func (l *load) writer(ctx context.Context, w int, every time.Duration) {
 
 // reader reads back recently acknowledged keys: each must show exactly one
 // row (an acknowledged write is committed, and once).
-func (l *load) reader(ctx context.Context, r int, every time.Duration) {
+func (l *load) reader(ctx context.Context, r int, every time.Duration, goClient bool) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for i := r; ctx.Err() == nil; i++ {
@@ -133,7 +144,10 @@ func (l *load) reader(ctx context.Context, r int, every time.Duration) {
 			key = l.acked[n-1-i%min(n, 50)]
 		}
 		l.mu.Unlock()
-		if key != "" {
+		switch {
+		case key != "" && goClient:
+			l.clientCall(key)
+		case key != "":
 			l.call(l.dqms[i%len(l.dqms)], refRead, key, false)
 		}
 		select {
@@ -215,4 +229,41 @@ func (l *load) snapshot() ([]attempt, []writeRec) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]attempt(nil), l.attempts...), append([]writeRec(nil), l.writes...)
+}
+
+// clientCall reads key with the Go client and records the attempt (inst
+// -1): its deadline is the REST one, and an answer later than the slack
+// after it is hung.
+func (l *load) clientCall(key string) {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	a := attempt{start: time.Now(), inst: -1}
+	res, err := l.goClient.Query(ctx, "chaos", refRead, schemas.Params{"STRING": {"K": json.RawMessage(strconv.Quote(key))}}, ingress.Queue("fast"))
+	a.end = time.Now()
+	var detail string
+	switch code := schemas.CodeOf(err); {
+	case a.end.Sub(a.start) > deadline+slack:
+		a.out = outHung
+	case err == nil:
+		a.out = outOK
+		var rows []struct {
+			N int64 `json:"n"`
+		}
+		if json.Unmarshal(res.Rows, &rows) != nil || len(rows) != 1 || rows[0].N != 1 {
+			detail = "stale"
+		}
+	case code == schemas.CodeUnavailable || code == schemas.CodeTimeout || code == schemas.CodeQueueFull:
+		a.out = outContract
+	default:
+		a.out, detail = outWrong, fmt.Sprintf("Go client: %s: %v", code, err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.attempts = append(l.attempts, a)
+	if a.out == outWrong && len(l.wrong) < 100 {
+		l.wrong = append(l.wrong, "key "+key+": "+detail)
+	}
+	if detail == "stale" {
+		l.stale++
+	}
 }
