@@ -43,16 +43,34 @@ func (w *Watcher) Run(ctx context.Context) {
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
 		w.Check(ctx)
+		// At launch the streams are being created: read again soon, so
+		// readiness does not wait a whole interval for them.
+		wait := every
+		if w.missing() {
+			wait = min(every, 100*time.Millisecond)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// missing reports whether a stream was not there at the last reading.
+func (w *Watcher) missing() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, s := range w.last.Streams {
+		if s.Error == noStream {
+			return true
+		}
+	}
+	return len(w.last.Streams) == 0
 }
 
 // Check reads every stream once, all at once.
