@@ -43,12 +43,13 @@ func (w *Watcher) Run(ctx context.Context) {
 	if every <= 0 {
 		every = 2 * time.Second
 	}
+	launch := time.Now().Add(launchWindow)
 	for {
 		w.Check(ctx)
 		// At launch the streams are being created: read again soon, so
 		// readiness does not wait a whole interval for them.
 		wait := every
-		if w.missing() {
+		if time.Now().Before(launch) && w.missing() {
 			wait = min(every, 100*time.Millisecond)
 		}
 		t := time.NewTimer(wait)
@@ -60,6 +61,10 @@ func (w *Watcher) Run(ctx context.Context) {
 		}
 	}
 }
+
+// launchWindow is how long after Run starts a missing stream is read
+// again every 100 ms rather than every interval.
+const launchWindow = 30 * time.Second
 
 // missing reports whether a stream was not there at the last reading.
 func (w *Watcher) missing() bool {
