@@ -53,7 +53,10 @@ type faultResult struct {
 	Retryable    int     `json:"retryable_errors"`
 	Cut          int     `json:"cut_connections"`
 	Hung         int     `json:"hung"`
-	Wrong        int     `json:"wrong_codes"`
+	// Late are answers that came after the request's deadline but within
+	// the slack (the transport, a loaded machine).
+	Late  int `json:"late"`
+	Wrong int `json:"wrong_codes"`
 }
 
 // results is the whole run.
@@ -68,6 +71,7 @@ type results struct {
 	Lost       int           `json:"lost"`
 	Doubled    int           `json:"doubled"`
 	Hung       int           `json:"hung"`
+	Late       int           `json:"late"`
 	Wrong      int           `json:"wrong_codes"`
 	StaleReads int           `json:"stale_reads"`
 	Phantoms   int           `json:"phantom_rows"`
@@ -160,6 +164,10 @@ func check(ctx context.Context, t *testing.T, h *harness, ld *load, runs []runRe
 			fr = &faultResult{}
 		}
 		fr.Attempts++
+		if a.out != outHung && a.end.Sub(a.start) > deadline {
+			fr.Late++
+			res.Late++
+		}
 		switch a.out {
 		case outContract:
 			fr.Retryable++

@@ -58,7 +58,7 @@ type load struct {
 	// whether a database exists from JetStream) that one more reader
 	// reads with, straight over NATS.
 	goClient *ingress.Client
-	phase  atomic.Pointer[string]
+	phase    atomic.Pointer[string]
 
 	mu       sync.Mutex
 	attempts []attempt
