@@ -63,7 +63,7 @@ func markdown(res results) string {
 	for _, s := range res.Skipped {
 		fmt.Fprintf(&b, "| %s | skipped: no network namespaces | | | | | | | | | | |\n", s)
 	}
-	fmt.Fprintf(&b, "\nWhole run: %d writes, %d acknowledged, %d lost, %d applied twice, %d hung (%d answered after their deadline, within 3 s), %d wrong codes, "+
+	fmt.Fprintf(&b, "\nWhole run: %d writes, %d acknowledged, %d lost, %d applied twice, %d hung (%d answered 0.5 to 3 s after their deadline), %d wrong codes, "+
 		"%d stale reads; %d change events, %d missing, %d twice, %d out of commit order. "+
 		"Outside the faults: p50 %.1f ms, p99 %.1f ms, %.0f requests/s.\n",
 		res.Writes, res.Acked, res.Lost, res.Doubled, res.Hung, res.Late, res.Wrong, res.StaleReads,
