@@ -5,7 +5,7 @@ STATICCHECK := $(TOOLS)/staticcheck
 PKGS      := ./...
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build run test test-short lint fmt vet staticcheck fuzz bench compose-up compose-check clean
+.PHONY: all build run test test-short lint fmt vet staticcheck fuzz bench chaos chaos-short compose-up compose-check clean
 
 all: build
 
@@ -38,12 +38,14 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags db2 $(PKGS)
+	$(GO) vet -tags chaos ./test/chaos/
 
 $(STATICCHECK):
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
+	$(STATICCHECK) -tags chaos ./test/chaos/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./internal/params/
@@ -60,11 +62,32 @@ PROFILE    ?=
 bench:
 	$(GO) run ./bench -out bench/REPORT.md -json bench/results.json $(if $(PROFILE),-profile-dir bench/profiles) $(BENCH_ARGS)
 
+## chaos: the high-availability suite (test/chaos): three nats-server
+## processes in network namespaces (root; partitions skip without them,
+## and fail under CI), two dqm instances, PostgreSQL; CHAOS_RUNS runs of
+## each fault. Writes test/chaos/results.json and the table in docs/ha.md.
+## chaos-short is its CI form: one run of each fault, nothing written.
+NATS_SERVER_VERSION := v2.15.3
+NATS_SERVER := $(TOOLS)/nats-server
+CHAOS_RUNS  ?= 20
+CHAOS_ARGS  ?=
+$(NATS_SERVER):
+	GOBIN=$(TOOLS) $(GO) install github.com/nats-io/nats-server/v2@$(NATS_SERVER_VERSION)
+
+chaos: $(NATS_SERVER)
+	DQM_NATS_SERVER=$(NATS_SERVER) $(GO) test -tags chaos -count=1 -timeout 4h -v -run '^TestChaos$$' ./test/chaos/ \
+		-args -chaos.runs $(CHAOS_RUNS) -chaos.results results.json -chaos.doc ../../docs/ha.md $(CHAOS_ARGS)
+
+chaos-short: $(NATS_SERVER)
+	DQM_NATS_SERVER=$(NATS_SERVER) $(GO) test -tags chaos -count=1 -timeout 10m -v -run '^TestChaos$$' ./test/chaos/ \
+		-args -chaos.runs 1 $(CHAOS_ARGS)
+
 compose-up:
 	docker compose -f compose.yaml up -d
 
 compose-check:
 	docker compose -f compose.yaml config -q
+	docker compose -f deploy/compose.ha.yaml config -q
 
 clean:
 	rm -rf bin data

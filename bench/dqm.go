@@ -130,11 +130,17 @@ func startInProcess(ctx context.Context, dir string, fx *fixture, workers int, l
 	if err != nil {
 		return nil, err
 	}
+	return runInProcess(ctx, cfg, modeInProcess, workers, log)
+}
+
+// runInProcess starts the instance cfg describes in this process and
+// waits until its workers run.
+func runInProcess(ctx context.Context, cfg *config.Config, mode string, workers int, log *slog.Logger) (*target, error) {
 	s, err := server.Start(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	t := &target{mode: modeInProcess, client: s.Client(), pid: os.Getpid(),
+	t := &target{mode: mode, client: s.Client(), pid: os.Getpid(),
 		url: "http://" + s.HTTPAddr() + "/api/conduit/query"}
 	t.stops = append(t.stops, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -112,6 +113,12 @@ func (b *bench) engine(ctx context.Context, name string) error {
 					}
 					return sc
 				}
+				if isClusterMode(t.mode) {
+					// What replication costs: the uncached paths only.
+					scs = append(scs, dq(pathClient, clientOp(t.client, q, false)),
+						dq(pathREST, restOp(newHC(), t.url, q, restBodies(q, refOf(q, false)), c)))
+					continue
+				}
 				scs = append(scs,
 					dq(pathClient, clientOp(t.client, q, false)),
 					dq(pathClientDirect, laneOp(t.client, q)),
@@ -126,7 +133,8 @@ func (b *bench) engine(ctx context.Context, name string) error {
 			}
 		}
 	}
-	b.afterRows(ctx, name, targets)
+	// The memory and soak runs are about dqm, not replication.
+	b.afterRows(ctx, name, slices.DeleteFunc(targets, func(t *target) bool { return isClusterMode(t.mode) }))
 	return nil
 }
 
@@ -152,6 +160,9 @@ func directRefOf(query string) int {
 }
 
 func (b *bench) startTarget(ctx context.Context, mode string, fx *fixture) (*target, error) {
+	if isClusterMode(mode) {
+		return startClusterTarget(ctx, mode, b.dir, fx, b.o.workers, b.log)
+	}
 	if mode == modeExternal {
 		if b.dqmBin == "" {
 			return nil, errors.New("the dqm binary was not built")

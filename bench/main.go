@@ -29,8 +29,11 @@
 // dqm paths run against an instance in this process (server.Start, mode
 // "inprocess") and, with -mode external or both, against `dqm serve` as a
 // process of its own (mode "external": built from ./cmd/dqm, embedded NATS
-// on a free port, reached over loopback TCP). Baselines with no database
-// (core NATS echo, JetStream loops) go into the report only.
+// on a free port, reached over loopback TCP), and (modes cluster_r1 and
+// cluster_r3, on by default) on a three-node NATS cluster in this process
+// at R1 and R3, client and REST rows only, to report what replication
+// costs. Baselines with no database (core NATS echo, JetStream loops) go
+// into the report only.
 //
 // Everything shares this machine's cores, as on a small deployment.
 // The paths of one engine, query and concurrency run side by side
@@ -137,8 +140,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.runs, "runs", 3, "measured runs per scenario; the median run is reported")
 	fs.StringVar(&engines, "engines", "sqlite,postgres,mysql", "engines to measure")
 	fs.IntVar(&o.workers, "workers", 4, "fast-queue workers of dqm (min = max), and responders of the ideal loop")
-	fs.StringVar(&mode, "mode", modeInProcess, "where dqm runs: inprocess, external (a `dqm serve` process) or both")
-	external := fs.Bool("external", false, "short for -mode both")
+	fs.StringVar(&mode, "mode", modeInProcess+",cluster", "where dqm runs, comma-separated: inprocess, external (a `dqm serve` process), both (the two), cluster (cluster_r1 and cluster_r3: a three-node NATS cluster in this process at R1 and R3; client and REST rows), all")
+	external := fs.Bool("external", false, "add external to -mode")
 	fs.BoolVar(&o.baselines, "baselines", true, "also measure NATS with no database (report only)")
 	fs.DurationVar(&o.soak, "soak", 0, "after the first engine, run its REST point paths (rest, rest_cached: one window each in turn) for this long (e.g. 5m) and report each window")
 	fs.DurationVar(&o.soakWindow, "soak-window", 30*time.Second, "window of the -soak report")
@@ -178,15 +181,27 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	slices.Sort(o.conc)
 	if *external {
-		mode = "both"
+		mode += "," + modeExternal
 	}
-	switch mode {
-	case modeInProcess, modeExternal:
-		o.modes = []string{mode}
-	case "both":
-		o.modes = []string{modeInProcess, modeExternal}
-	default:
-		return nil, fmt.Errorf("-mode: %q is not inprocess, external or both", mode)
+	for m := range strings.SplitSeq(mode, ",") {
+		var add []string
+		switch m = strings.TrimSpace(m); m {
+		case modeInProcess, modeExternal, modeClusterR1, modeClusterR3:
+			add = []string{m}
+		case "both":
+			add = []string{modeInProcess, modeExternal}
+		case "cluster":
+			add = []string{modeClusterR1, modeClusterR3}
+		case "all":
+			add = []string{modeInProcess, modeExternal, modeClusterR1, modeClusterR3}
+		default:
+			return nil, fmt.Errorf("-mode: %q is not inprocess, external, both, cluster, cluster_r1, cluster_r3 or all", m)
+		}
+		for _, a := range add {
+			if !slices.Contains(o.modes, a) {
+				o.modes = append(o.modes, a)
+			}
+		}
 	}
 	if o.n < 1 || o.runs < 1 || o.warmup < 0 || o.duration < 0 || len(o.conc) == 0 || o.workers < 1 || o.workers > 64 {
 		return nil, fmt.Errorf("-n, -runs must be >= 1, -warmup and -duration >= 0, -concurrency not empty, -workers in 1..64")

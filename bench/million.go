@@ -433,6 +433,9 @@ func (r *report) guide(b *strings.Builder) {
 	b.WriteString("- sections:\n")
 	b.WriteString("  - Targets: the issue's performance targets (PostgreSQL point query, c = 32), met or not met\n")
 	b.WriteString("  - *engine*, *query* query: a row per concurrency, path and mode: throughput, latency percentiles, CPU and allocations per request, ratios to direct and to the path's ideal\n")
+	if o.has(modeClusterR1) && o.has(modeClusterR3) {
+		b.WriteString("  - Replication cost: the client and rest rows on a three-node loopback NATS cluster at R1 and R3 (modes cluster_r1, cluster_r3), R3 ÷ R1\n")
+	}
 	b.WriteString("  - Memory: VmRSS of the process holding dqm before, during (peak) and after each dqm row\n")
 	if o.memRequests > 0 {
 		fmt.Fprintf(b, "  - Memory: %d requests (-mem-requests): after the first engine's rows, %d point requests on each of %s at c = %d, one path at a time: RSS before, peak, at the end, after %s idle and after FreeOSMemory; heap in use, goroutines, throughput of the first vs the last 10 %% of the requests (results-mem.json)\n",

@@ -256,6 +256,7 @@ func (r *report) markdown(rows []row) string {
 		}
 	}
 
+	replicationCost(&b, rows)
 	r.memory(&b, rows)
 	r.memTable(&b)
 	r.soakTable(&b)
@@ -307,6 +308,9 @@ func (r *report) targets(b *strings.Builder, rows []row) {
 	b.WriteString("From the issue \"Performance\"; their ratios are in bold in the PostgreSQL point table. External rows are compared with the same in-process baselines.\n\n")
 	b.WriteString("| mode | target | goal | measured | result |\n|---|---|---|---:|---|\n")
 	for _, mode := range r.o.modes {
+		if isClusterMode(mode) {
+			continue // no targets: their cost is replicationCost's
+		}
 		ratio := func(name, num, den string, goal float64) {
 			n, ok1 := get(num, mode, c)
 			d, ok2 := get(den, mode, c)

@@ -47,6 +47,9 @@ type DatabaseStatus struct {
 	LastHeartbeat     time.Time `json:"last_heartbeat"`
 	// Queues are shown only to callers with a valid token.
 	Queues []schemas.QueueStatus `json:"queues,omitempty"`
+	// Stream is the database's request stream's replication (a database
+	// whose stream has no leader is not ready).
+	Stream *schemas.StreamReplication `json:"stream,omitempty"`
 }
 
 // RESTConfig tunes the adapter.
@@ -340,13 +343,16 @@ func (r *REST) seedQuery(w http.ResponseWriter, req *http.Request) {
 
 func (r *REST) status(w http.ResponseWriter, req *http.Request) {
 	all := r.dbs.Status()
-	if _, err := r.bearer(req); err != nil {
+	_, err := r.bearer(req)
+	if err != nil {
 		for name, st := range all {
 			st.Queues = nil
 			all[name] = st
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "databases": all})
+	body := map[string]any{"success": true, "databases": all}
+	r.addReplication(body, err)
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (r *REST) ready(w http.ResponseWriter, _ *http.Request) {

@@ -71,6 +71,9 @@ type Deps struct {
 	// Topology makes the database's request stream and consumers
 	// (nil: topology.Default()).
 	Topology *topology.Topology
+	// Replication, if set, is the replication of the database's request
+	// stream and the shared streams, for the heartbeat.
+	Replication func(db string) []schemas.StreamReplication
 }
 
 // Lead runs one database on this instance. Every instance runs one per
@@ -356,6 +359,9 @@ func (l *Lead) heartbeat() schemas.Heartbeat {
 		hb.CacheEntries = l.deps.CacheEntries(l.db.Name)
 	}
 	hb.Queues = l.Queues()
+	if l.deps.Replication != nil {
+		hb.Streams = l.deps.Replication(l.db.Name)
+	}
 	return hb
 }
 

@@ -43,10 +43,27 @@ func (l *Lease) Try(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	rev, err := l.kv.Create(ctx, l.key, []byte(l.holder))
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return l.reclaim(ctx)
+	}
 	if err != nil {
 		return false, ignoreTaken(err)
 	}
 	l.rev = rev
+	return true, nil
+}
+
+// reclaim takes back a lease that still holds this holder's id: a refresh
+// whose answer was lost while a NATS leader moved wrote it, or timed out
+// after writing it. Holder ids are unique to an instance's run, so no one
+// else can have written it; without this the Lead would stay vacant until
+// the key's TTL expired.
+func (l *Lease) reclaim(ctx context.Context) (bool, error) {
+	e, err := l.kv.Get(ctx, l.key)
+	if err != nil || string(e.Value()) != l.holder {
+		return false, nil // taken by someone else, or gone: try again next time
+	}
+	l.rev = e.Revision()
 	return true, nil
 }
 

@@ -55,3 +55,34 @@ func TestLeaseJob(t *testing.T) {
 		t.Fatalf("a's changes %v", changes)
 	}
 }
+
+// TestLeaseReclaim: a refresh that failed after writing (its answer lost
+// while a NATS leader moved) gives the lease up locally; the next Try
+// finds the key still holding this holder's id and takes it back at once,
+// instead of leaving the Lead vacant until the TTL. Another holder's key is
+// never taken.
+func TestLeaseReclaim(t *testing.T) {
+	kv := leadersKV(t, 5*time.Second)
+	ctx := context.Background()
+	a := NewLease(kv, "shop", "a")
+	if held, err := a.Try(ctx); !held || err != nil {
+		t.Fatalf("a: %v %v", held, err)
+	}
+	// The refresh was applied, but a's answer was lost: its revision is stale.
+	if _, err := kv.Update(ctx, "shop", []byte("a"), a.rev); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := a.Try(ctx); held || err != nil {
+		t.Fatalf("a refreshed with a stale revision: %v %v", held, err)
+	}
+	if held, err := a.Try(ctx); !held || err != nil {
+		t.Fatalf("a did not take its own lease back: %v %v", held, err)
+	}
+	if held, err := a.Try(ctx); !held || err != nil {
+		t.Fatalf("a cannot refresh the lease it took back: %v %v", held, err)
+	}
+	b := NewLease(kv, "shop", "b")
+	if held, err := b.Try(ctx); held || err != nil {
+		t.Fatalf("b took a's lease: %v %v", held, err)
+	}
+}

@@ -13,6 +13,9 @@ type Heartbeat struct {
 	CatalogEntries int           `json:"catalog_entries"`
 	CacheEntries   int           `json:"cache_entries"`
 	Time           time.Time     `json:"time"`
+	// Streams are the replication of the database's request stream and
+	// of the streams every database shares, as this instance last read it.
+	Streams []StreamReplication `json:"streams,omitempty"`
 }
 
 // QueueStatus is one queue (worker) in a heartbeat. Pending and AckPending

@@ -224,6 +224,11 @@ func statusCmd(ctx context.Context, e *env, flags any, args []string) int {
 	default:
 		err = writeStatusTable(e.stdout, hbs, time.Now())
 	}
+	if err == nil {
+		rs, warning := readReplication(ctx, js, statusDatabases(db, slices.Collect(maps.Keys(e.cfg.Databases)), hbs))
+		fmt.Fprintln(e.stdout)
+		err = writeReplicationTable(e.stdout, rs, warning)
+	}
 	if err != nil {
 		fmt.Fprintln(e.stderr, "dqm status:", err)
 		return exitRuntime

@@ -60,6 +60,7 @@ func TestCLI(t *testing.T) {
 	}{
 		{[]string{"version"}, 0, "dqm"},
 		{[]string{"status", "-config", path}, 0, "DQM-Demo-01-S"},
+		{[]string{"status", "-config", path}, 0, "KV_dqm_leaders"},
 		{[]string{"status", "-config", path, "demo"}, 0, "CONNECTED"},
 		{[]string{"query", "-config", path, "demo", "55", `{"INTEGER":{"START":1,"FINISH":2}}`}, 0, `"row_count": 2`},
 		{[]string{"query", "-config", path, "demo", "999"}, 1, "query_not_found"},

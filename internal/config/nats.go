@@ -88,6 +88,9 @@ type TLS struct {
 type Embedded struct {
 	TLS   TLS        `json:"tls"`
 	Users []NATSUser `json:"users"`
+	// Cluster, when Name is set, routes the embedded server into a NATS
+	// cluster with other dqm instances' embedded servers (cluster.go).
+	Cluster Cluster `json:"cluster"`
 }
 
 // NATSUser is one user of the embedded server and its subject permissions
@@ -146,7 +149,7 @@ func (n *NATS) validateURL(ps *problems) {
 				break
 			}
 		}
-		if len(n.Embedded.Users) > 0 || n.Embedded.TLS != (TLS{}) {
+		if len(n.Embedded.Users) > 0 || n.Embedded.TLS != (TLS{}) || !n.Embedded.Cluster.empty() {
 			ps.add("nats.embedded", `set only when nats.url is "embedded"`)
 		}
 	}
@@ -181,6 +184,7 @@ func (n *NATS) validateAuth(ps *problems) {
 
 // validate checks the embedded server's TLS and users.
 func (e *Embedded) validate(ps *problems) {
+	e.Cluster.validate(ps)
 	pairTLS(ps, "nats.embedded.tls", e.TLS)
 	if e.TLS.CA != "" && e.TLS.Cert == "" {
 		ps.add("nats.embedded.tls.cert", "required when nats.embedded.tls.ca is set (client verification needs server TLS)")

@@ -34,6 +34,10 @@ type Metrics struct {
 	DeadLetters     *prometheus.CounterVec   // db, reason: requests moved to DQM_DLQ
 	HTTPDuration    *prometheus.HistogramVec // route, status: REST request duration
 	BuildInfo       *prometheus.GaugeVec     // version, goversion: always 1
+	// StreamReplicas and StreamReplicasCurrent are each dqm stream's
+	// configured replicas and those current with its leader (0: no leader).
+	StreamReplicas        *prometheus.GaugeVec // stream
+	StreamReplicasCurrent *prometheus.GaugeVec // stream
 
 	// series are Observe's children by db, tag and outcome, looked up
 	// once: every answered request would otherwise hash its labels
@@ -90,9 +94,11 @@ func New() *Metrics {
 	m.HTTPDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dqm_http_request_duration_seconds", Help: "REST request duration, by route pattern and status.", Buckets: latency}, []string{"route", "status"})
 	m.BuildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_build_info", Help: "Always 1; the labels say which dqm this is."}, []string{"version", "goversion"})
 	m.BuildInfo.WithLabelValues(Version, runtime.Version()).Set(1)
+	m.StreamReplicas = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_stream_replicas", Help: "Configured replicas of each stream and KV bucket stream dqm uses."}, []string{"stream"})
+	m.StreamReplicasCurrent = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dqm_stream_replicas_current", Help: "Replicas of each dqm stream current with its leader, the leader included; 0 while it has no leader."}, []string{"stream"})
 	for _, c := range []prometheus.Collector{m.Requests, m.Rejected, m.QueueWait, m.Execution, m.Lag, m.Workers, m.Desired, m.ScaleDecisions,
 		m.Heartbeats, m.ConnectionState, m.Leader, m.HTTPRequests, m.Cache, m.CacheEntries, m.Changes,
-		m.DeadLetters, m.HTTPDuration, m.BuildInfo} {
+		m.DeadLetters, m.HTTPDuration, m.BuildInfo, m.StreamReplicas, m.StreamReplicasCurrent} {
 		f(c)
 	}
 	return m

@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+)
 
 // Hooks for the end-to-end tests in test/, which drive an instance from
 // outside the package. Nothing else should call them.
@@ -22,3 +26,12 @@ func (s *Server) Kill() {
 // Handler is the instance's whole HTTP handler, middleware included, for
 // benchmarks that skip the network.
 func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// EmbeddedServer is the instance's embedded nats-server (nil when it uses
+// an external one), for tests of embedded clustering.
+func (s *Server) EmbeddedServer() *natsserver.Server {
+	if s.ns == nil {
+		return nil
+	}
+	return s.ns.Server
+}

@@ -123,11 +123,13 @@ func (s *Server) startDatabases(ctx context.Context, topo *topology.Topology, sh
 	s.cancel = cancel
 	abortCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	s.abort = abort
+	s.repl = s.newReplication(s.js)
+	s.runReplication(runCtx)
 	for name, db := range s.cfg.Databases {
 		deps := lead.Deps{NC: s.nc, JS: s.js, Leaders: shared.Leaders, Status: shared.Status,
 			Instance: s.instance, Logger: s.log, Metrics: s.metrics, Tick: s.opts.Tick, CacheEntries: s.cache.Len,
 			Catalogs: shared.Catalogs, OnCatalog: s.cache.DropRefs, Abort: abortCtx, ReplyPrefixes: s.cfg.NATS.ReplyPrefixes,
-			Tracer: s.tracing.Tracer(), Watermark: s.cfg.Cache.Watermark(), Topology: topo}
+			Tracer: s.tracing.Tracer(), Watermark: s.cfg.Cache.Watermark(), Topology: topo, Replication: s.repl.For}
 		if err := s.engines(name, db, &deps); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/dqmhq/dqm/internal/catalog"
 	"github.com/dqmhq/dqm/internal/config"
 	"github.com/dqmhq/dqm/internal/metrics"
+	"github.com/dqmhq/dqm/internal/replication"
 	"github.com/dqmhq/dqm/internal/tracing"
 	"github.com/dqmhq/dqm/lead"
 )
@@ -38,6 +39,8 @@ type Server struct {
 	cache   *cache.Cache
 	tracing *tracing.Provider
 	opts    Options
+
+	repl *replication.Watcher // the streams' replication (replication.go)
 
 	stopConsole context.CancelFunc // ends the console sampler (console.go)
 
@@ -85,16 +88,17 @@ func (s *Server) Catalog(db string) (*catalog.Catalog, bool) {
 func (s *Server) Status() map[string]ingress.DatabaseStatus {
 	out := make(map[string]ingress.DatabaseStatus, len(s.leads))
 	for name, l := range s.leads {
-		out[name] = ingress.DatabaseStatus{Ready: l.Ready(), Engine: l.Engine(), State: l.State(),
-			QueryCacheEntries: s.cache.Len(name), LastHeartbeat: l.LastHeartbeat(), Queues: l.Queues()}
+		out[name] = ingress.DatabaseStatus{Ready: l.Ready() && s.streamLed(name), Engine: l.Engine(), State: l.State(),
+			QueryCacheEntries: s.cache.Len(name), LastHeartbeat: l.LastHeartbeat(), Queues: l.Queues(), Stream: s.streamOf(name)}
 	}
 	return out
 }
 
-// Ready reports whether every database is ready.
+// Ready reports whether every database is ready: connected, its catalog
+// loaded, its request stream led.
 func (s *Server) Ready() bool {
-	for _, l := range s.leads {
-		if !l.Ready() {
+	for name, l := range s.leads {
+		if !l.Ready() || !s.streamLed(name) {
 			return false
 		}
 	}
