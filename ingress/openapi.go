@@ -16,11 +16,11 @@ import (
 	"github.com/dqmhq/dqm/schemas"
 )
 
-// RowDescriber describes a catalog entry's result columns without running
+// rowDescriber describes a catalog entry's result columns without running
 // it; the server implements it with its engines (engines.Describer), and
 // the REST adapter asks it when its Databases is one. Without it, the
 // per-database OpenAPI leaves every entry's rows undescribed.
-type RowDescriber interface {
+type rowDescriber interface {
 	DescribeRows(ctx context.Context, db string, q *catalog.Query) ([]engines.ColumnType, error)
 }
 
@@ -47,7 +47,7 @@ func (r *REST) databaseOpenAPI(w http.ResponseWriter, req *http.Request) {
 		writeError(w, schemas.Errorf(schemas.CodeUnavailable, "database "+db+" is not ready"), db, 0)
 		return
 	}
-	desc, _ := r.dbs.(RowDescriber)
+	desc, _ := r.dbs.(rowDescriber)
 	scheme := "http"
 	if req.TLS != nil {
 		scheme = "https"
@@ -64,7 +64,7 @@ func (r *REST) databaseOpenAPI(w http.ResponseWriter, req *http.Request) {
 type object = map[string]any
 
 // catalogOpenAPI builds the document of cat.
-func catalogOpenAPI(ctx context.Context, cat *catalog.Catalog, private bool, desc RowDescriber, server string) (object, error) {
+func catalogOpenAPI(ctx context.Context, cat *catalog.Catalog, private bool, desc rowDescriber, server string) (object, error) {
 	base, err := baseComponents()
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func paramSchema(group string) object {
 // rowSchema is the schema of one row of an entry's result: its columns
 // as the engine describes the statement (the statement whose rows a run
 // returns), or an open object saying why they are not described.
-func rowSchema(ctx context.Context, db string, q *catalog.Query, desc RowDescriber) object {
+func rowSchema(ctx context.Context, db string, q *catalog.Query, desc rowDescriber) object {
 	open := func(why string) object {
 		return object{"type": "object", "description": "rows not described: " + why}
 	}

@@ -20,7 +20,7 @@ const describeTimeout = 2 * time.Second
 const describeTTL = 5 * time.Minute
 
 // describer describes catalog entries' rows for the per-database OpenAPI
-// (ingress.RowDescriber) on a short-lived connection of its own, opened
+// (ingress's rowDescriber) on a short-lived connection of its own, opened
 // when a description is missing: never a worker's. Descriptions are kept
 // by database and statement text, so a changed entry is described anew.
 type describer struct {
@@ -39,7 +39,7 @@ type description struct {
 // errNoDescribe says an engine cannot describe statements.
 var errNoDescribe = errors.New("the engine cannot describe a statement without running it")
 
-// DescribeRows implements ingress.RowDescriber: the columns of the
+// DescribeRows implements ingress's rowDescriber: the columns of the
 // statement whose rows a run returns.
 func (s *Server) DescribeRows(ctx context.Context, db string, q *catalog.Query) ([]engines.ColumnType, error) {
 	return s.describe.rows(ctx, db, q)
