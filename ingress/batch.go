@@ -33,12 +33,7 @@ func (r *REST) queries(sc scope) http.HandlerFunc {
 
 func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 	start := time.Now()
-	if _, ok := req.Header[headerIdempotencyKey]; ok {
-		// One key is one request's outcome; a batch is many. Derived keys
-		// per entry would make a retry of a changed batch replay entries
-		// it no longer means, so a batch with a key is refused.
-		writeError(w, schemas.Errorf(schemas.CodeBadRequest,
-			"Idempotency-Key is not accepted on batch endpoints: send each write to its single-query endpoint with its own key"), "", 0)
+	if refuseBatchKey(w, req) {
 		return
 	}
 	var body batch
@@ -113,6 +108,18 @@ func (r *REST) batch(w http.ResponseWriter, req *http.Request, sc scope) {
 		}
 	}
 	r.writeBatch(w, db, results, start)
+}
+
+// refuseBatchKey answers 400 to a batch with an Idempotency-Key. One key
+// is one request's outcome; a batch is many. Derived keys per entry would
+// make a retry of a changed batch replay entries it no longer means.
+func refuseBatchKey(w http.ResponseWriter, req *http.Request) bool {
+	if _, ok := req.Header[headerIdempotencyKey]; !ok {
+		return false
+	}
+	writeError(w, schemas.Errorf(schemas.CodeBadRequest,
+		"Idempotency-Key is not accepted on batch endpoints: send each write to its single-query endpoint with its own key"), "", 0)
+	return true
 }
 
 // writeBatch writes the batch body. Each distinct result is encoded once

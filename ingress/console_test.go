@@ -42,7 +42,7 @@ func TestAdminOnly(t *testing.T) {
 		{"admin", auth, "Bearer " + sign(map[string]any{"dqm_admin": true}), 204},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := NewREST(nil, nil, RESTConfig{Auth: tt.auth})
+			r := NewREST(nil, noDatabases{}, RESTConfig{Auth: tt.auth})
 			req := httptest.NewRequest("GET", "/api/console/state", nil)
 			if tt.header != "" {
 				req.Header.Set("Authorization", tt.header)
