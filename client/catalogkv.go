@@ -48,6 +48,7 @@ type kvEntry struct {
 	Tables      []string          `json:"tables,omitempty"`
 	MaxRows     int               `json:"max_rows,omitempty"`
 	Direct      bool              `json:"direct,omitempty"`
+	ParamTypes  map[string]string `json:"param_types,omitempty"`
 }
 
 // ruleOf is an entry's rule, as the REST adapter applies it
