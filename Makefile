@@ -20,6 +20,7 @@ run: build
 ## and the DB2 path against a fake go_ibm_db (-tags db2)
 test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+	@echo "doc examples: make docs-examples (test/docs, build tag docexamples; not in CI yet, see the issue note)"
 	$(GO) test -race -count=1 -tags db2 ./engines/db2/ ./test/ -run 'DB2'
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/params/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime 20s ./internal/wire/
@@ -91,3 +92,7 @@ compose-check:
 
 clean:
 	rm -rf bin data
+
+## docs-examples: every shell block of README.md and docs/ against a live demo gateway
+docs-examples:
+	CI=$(CI) $(GO) test -count=1 -tags docexamples ./test/docs/

@@ -1,3 +1,5 @@
+//go:build docexamples
+
 // Package docs holds the test that runs the shell examples of README.md
 // and docs/*.md against a live demo gateway (examples_test.go); this file
 // reads the examples out of the Markdown.

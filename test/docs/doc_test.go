@@ -1,3 +1,5 @@
+//go:build docexamples
+
 package docs
 
 import (

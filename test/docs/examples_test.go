@@ -1,3 +1,5 @@
+//go:build docexamples
+
 package docs
 
 // TestDocExamples runs every shell example of README.md and docs/*.md, in
