@@ -79,7 +79,7 @@ func topWords() []string {
 func closest(word string, choices []string) string {
 	best, bestD := "", 3
 	for _, c := range choices {
-		d := distance(word, c)
+		d := config.EditDistance(word, c)
 		if len(word) >= 2 && strings.HasPrefix(c, word) {
 			d = 1
 		}
@@ -88,28 +88,6 @@ func closest(word string, choices []string) string {
 		}
 	}
 	return best
-}
-
-// distance is the Levenshtein distance of a and b (bytes; command names
-// are ASCII).
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // natsError explains a NATS the CLI could not reach: the URL it tried, and

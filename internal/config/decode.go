@@ -350,7 +350,7 @@ func suggest(key string, known map[string]int) string {
 			best = k
 			break
 		}
-		if dist := editDistance(strings.ToLower(key), k); dist < bestDist && dist <= len(k)/2 {
+		if dist := EditDistance(strings.ToLower(key), k); dist < bestDist && dist <= len(k)/2 {
 			best, bestDist = k, dist
 		}
 	}
@@ -360,8 +360,9 @@ func suggest(key string, known map[string]int) string {
 	return fmt.Sprintf("; did you mean %q?", best)
 }
 
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b (bytes), for
+// "did you mean" hints here and in the CLI.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
